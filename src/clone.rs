@@ -1,0 +1,89 @@
+//! clone(2) with a stack we allocated, and a closure that never returns.
+//!
+//! After a raw clone with a new stack pointer, the child resumes at the
+//! instruction after `syscall`, on an empty stack. Compiled code around an
+//! ordinary system call wrapper would read its locals relative to the stack
+//! pointer, which now points at nothing the compiler expected, so the child
+//! must never return into Rust from the system call. The architecture file
+//! (here [`x86_64`](self)) holds one `asm!` block that makes the call,
+//! branches on the result and, in the child, jumps to [`entry`]: a plain
+//! `extern "C"` function that runs the closure and ends with exit_group(2).
+//!
+//! Porting to another architecture means writing one file like
+//! `clone/x86_64.rs`: the trampoline, the page size and a trap instruction.
+//! See clone(2), and musl's `src/thread/*/clone.s` for the same idea in C.
+
+use core::ffi::c_void;
+
+use syscalls::Errno;
+
+use crate::stack::Stack;
+use crate::sys::{self, Pid};
+
+#[cfg(target_arch = "x86_64")]
+#[path = "clone/x86_64.rs"]
+mod arch;
+
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!(
+    "nsclone's clone trampoline exists for x86_64 only; \
+     a port adds src/clone/<arch>.rs (see the module documentation of clone.rs)"
+);
+
+pub use arch::{PAGE_SIZE, trap};
+
+/// The flags [`clone`] accepts: new namespaces, vfork-style memory sharing,
+/// and the exit signal in the low byte. Anything else (threads, TLS, tid
+/// pointers, shared file tables) is refused before the system call.
+pub const ALLOWED_FLAGS: u64 = (libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNS
+    | libc::CLONE_NEWNET
+    | libc::CLONE_NEWUSER
+    | libc::CLONE_NEWCGROUP
+    | libc::CLONE_VM
+    | libc::CLONE_VFORK) as u64
+    | 0xff;
+
+/// Start a child process on `stack` that runs `child` and then exits with
+/// the code it returns. Returns the child's pid in the parent.
+///
+/// Flags outside [`ALLOWED_FLAGS`] and `CLONE_VM` without `CLONE_VFORK` (the
+/// parent would go on and could free the stack under the child) are refused
+/// with `EINVAL` before any system call.
+///
+/// # Safety
+/// Between clone and exec the child may find locks held by threads that no
+/// longer exist in it, so `child` must not allocate, lock, use std's I/O or
+/// panic; it should only make calls from [`crate::sys`]. With `CLONE_VM` it
+/// also runs in the parent's memory and must not write anything the parent
+/// relies on.
+pub unsafe fn clone<F: FnMut() -> i32>(
+    flags: u64,
+    stack: &Stack,
+    child: &mut F,
+) -> Result<Pid, Errno> {
+    let vm = libc::CLONE_VM as u64;
+    let vfork = libc::CLONE_VFORK as u64;
+    if flags & !ALLOWED_FLAGS != 0 || (flags & vm != 0 && flags & vfork == 0) {
+        return Err(Errno::EINVAL);
+    }
+    let arg = (child as *mut F).cast::<c_void>();
+    // SAFETY: `stack.top()` is the aligned top of a live mapping, `entry`
+    // never returns, and `arg` points at the closure `entry::<F>` expects.
+    // Without CLONE_VM the child has its own copy of both; with it, the
+    // parent sleeps (CLONE_VFORK) while the child uses them.
+    let ret = unsafe { arch::clone(flags as usize, stack.top(), entry::<F>, arg) };
+    Errno::from_ret(ret as usize).map(|pid| pid as Pid)
+}
+
+/// Where the child starts: run the closure, then leave through exit_group.
+///
+/// # Safety
+/// `arg` must point at an `F`. Only the trampoline calls this.
+unsafe extern "C" fn entry<F: FnMut() -> i32>(arg: *mut c_void) -> ! {
+    // SAFETY: the trampoline passes the pointer `clone` made from `&mut F`.
+    let child = unsafe { &mut *arg.cast::<F>() };
+    sys::exit_group(child())
+}

@@ -1,0 +1,316 @@
+//! The whole launch, in order: what the parent prepares, what the child does.
+//!
+//! Parent, before clone (it may allocate):
+//! 1. prepare the exec: argv, envp and every PATH candidate ([`ExecPlan`]);
+//! 2. note the identity of its own UTS namespace;
+//! 3. open a close-on-exec pipe on which the child reports a failure;
+//! 4. map the child's stack with its guard page ([`Stack`]);
+//! 5. block every signal, so that no handler of the caller can run in the
+//!    child before exec.
+//!
+//! Then clone(`CLONE_NEWUTS | SIGCHLD`) ([`crate::clone`]). The child, which
+//! may not allocate:
+//! 1. checks that its UTS namespace is not the parent's, then sets the
+//!    hostname with sethostname(2);
+//! 2. restores the signal mask the command should start with;
+//! 3. execs ([`ExecPlan::exec`]). On success the pipe closes by itself
+//!    (`O_CLOEXEC`), and the parent reads end-of-file; on failure the child
+//!    writes what failed into the pipe and exits with 125, 126 or 127.
+//!
+//! The parent, meanwhile, restores its mask, unmaps its copy of the stack,
+//! and reads the pipe: end-of-file means the command runs.
+
+use std::env;
+use std::ffi::{OsStr, OsString};
+
+use syscalls::Errno;
+
+use crate::clone;
+use crate::error::{EXIT_LAUNCHER, Error};
+use crate::exec::{ExecFailure, ExecPlan};
+use crate::namespace::{self, Hostname};
+use crate::signal::{self, SigSet};
+use crate::stack::Stack;
+use crate::sys::{self, Fd, Pid};
+use crate::wait::{self, WaitStatus};
+
+/// The clone flags of every launch: a new UTS namespace, and SIGCHLD as the
+/// exit signal, without which wait4 would not see the child (short of
+/// `__WALL`).
+pub const CLONE_FLAGS: u64 = libc::CLONE_NEWUTS as u64 | libc::SIGCHLD as u64;
+
+/// A command to run in a new UTS namespace, like `std::process::Command`.
+#[derive(Clone, Debug)]
+pub struct Command {
+    program: OsString,
+    args: Vec<OsString>,
+    hostname: Option<Hostname>,
+    signal_mask: Option<SigSet>,
+}
+
+/// A running child, to be waited for.
+#[derive(Debug)]
+#[must_use = "a child that is not waited for stays a zombie"]
+pub struct Child {
+    pid: Pid,
+}
+
+impl Child {
+    /// The child's process id, as the parent sees it.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// Wait until the child has ended, and reap it.
+    pub fn wait(self) -> Result<WaitStatus, Error> {
+        wait::wait(self.pid).map_err(|e| Error::syscall(format!("wait4({})", self.pid), e))
+    }
+}
+
+impl Command {
+    /// A command that runs `program`, found as execvp(3) would find it.
+    pub fn new(program: impl AsRef<OsStr>) -> Command {
+        Command {
+            program: program.as_ref().to_owned(),
+            args: Vec::new(),
+            hostname: None,
+            signal_mask: None,
+        }
+    }
+
+    /// Add one argument.
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Command {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    /// Add several arguments.
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&mut self, args: I) -> &mut Command {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Set this hostname in the new UTS namespace. Without it, the child
+    /// keeps a copy of the parent's.
+    pub fn hostname(&mut self, name: Hostname) -> &mut Command {
+        self.hostname = Some(name);
+        self
+    }
+
+    /// The signal mask the command starts with. By default, the caller's
+    /// mask at the time of spawning.
+    pub fn signal_mask(&mut self, mask: SigSet) -> &mut Command {
+        self.signal_mask = Some(mask);
+        self
+    }
+
+    /// Start the command in a new UTS namespace.
+    ///
+    /// Returns once the command has been exec'd, or with the error that
+    /// prevented it (the child is then already reaped).
+    pub fn spawn(&self) -> Result<Child, Error> {
+        self.spawn_inner(None)
+    }
+
+    /// Like [`spawn`](Command::spawn), but the child waits, already in its
+    /// new namespace, until `before_exec(pid)` has run in the parent.
+    /// `--show-ns` uses this to read the child's namespaces before the
+    /// command starts (or exits too early to be seen).
+    pub fn spawn_with(&self, before_exec: impl FnOnce(Pid)) -> Result<Child, Error> {
+        self.spawn_inner(Some(Box::new(before_exec)))
+    }
+
+    fn spawn_inner(&self, before_exec: Option<Box<dyn FnOnce(Pid) + '_>>) -> Result<Child, Error> {
+        let path = env::var_os("PATH");
+        let mut plan = ExecPlan::new(&self.program, &self.args, env::vars_os(), path.as_deref())
+            .map_err(|e| Error::Nul(e.0))?;
+        let parent_uts = namespace::uts_of_self()
+            .map_err(|e| Error::syscall("stat(\"/proc/self/ns/uts\")", e))?;
+        let (report_r, report_w) = sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?;
+        let hold = match before_exec {
+            Some(_) => Some(sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?),
+            None => None,
+        };
+        let stack = Stack::new().map_err(|e| Error::syscall("mmap(child stack)", e))?;
+        let hostname = self.hostname.as_ref().map(Hostname::as_bytes);
+
+        let old_mask =
+            signal::set_mask(SigSet::ALL).map_err(|e| Error::syscall("rt_sigprocmask", e))?;
+        let child_mask = self.signal_mask.unwrap_or(old_mask);
+        let report = Reporter(report_w.raw());
+        let mut child = || -> i32 {
+            if let Some((go_r, go_w)) = &hold {
+                // Close our copy of the write end, so that the parent's
+                // death reads as end-of-file instead of waiting forever.
+                sys::close(go_w.raw());
+                if sys::read(go_r.raw(), &mut [0u8]) != Ok(1) {
+                    return report.step(Step::Hold, Errno::EPIPE);
+                }
+            }
+            if let Some(name) = hostname {
+                match namespace::uts_of_self() {
+                    Ok(uts) if uts != parent_uts => {}
+                    Ok(_) => return report.step(Step::SameUtsNamespace, Errno::EPERM),
+                    Err(errno) => return report.step(Step::SameUtsNamespace, errno),
+                }
+                if let Err(errno) = sys::sethostname(name) {
+                    return report.step(Step::Sethostname, errno);
+                }
+            }
+            if let Err(errno) = signal::set_mask(child_mask) {
+                return report.step(Step::SignalMask, errno);
+            }
+            report.exec(plan.exec())
+        };
+        // SAFETY: the child closure only makes system calls from `sys` and
+        // allocates nothing: everything it touches was prepared above.
+        let cloned = unsafe { clone::clone(CLONE_FLAGS, &stack, &mut child) };
+
+        // Parent only from here. Without CLONE_VM the child has its own copy
+        // of the stack and of the pipe's write end: drop ours.
+        let _ = signal::set_mask(old_mask);
+        drop(stack);
+        drop(report_w);
+        let pid = cloned.map_err(|e| Error::syscall("clone(CLONE_NEWUTS|SIGCHLD)", e))?;
+        if let (Some(before_exec), Some((_, go_w))) = (before_exec, hold) {
+            before_exec(pid);
+            // If this write fails the child reads end-of-file and reports it.
+            let _ = sys::write(go_w.raw(), &[1]);
+        }
+        match read_report(&report_r) {
+            None => Ok(Child { pid }),
+            Some(report) => {
+                // The child has exited or is about to: reap it.
+                let _ = wait::wait(pid);
+                Err(self.error_from(report, &plan))
+            }
+        }
+    }
+
+    /// Turn the child's report into an error that names the failed step.
+    fn error_from(&self, report: Report, plan: &ExecPlan) -> Error {
+        let errno = Errno::new(report.errno);
+        match report.step {
+            Step::Hold => Error::syscall("child: read(hold pipe)", errno),
+            Step::SameUtsNamespace if errno == Errno::EPERM => Error::SameUtsNamespace,
+            Step::SameUtsNamespace => Error::syscall("child: stat(\"/proc/self/ns/uts\")", errno),
+            Step::Sethostname => Error::Sethostname {
+                name: self
+                    .hostname
+                    .as_ref()
+                    .map_or(vec![], |h| h.as_bytes().to_vec()),
+                errno,
+            },
+            Step::SignalMask => Error::syscall("child: rt_sigprocmask", errno),
+            Step::Exec => {
+                let candidate = usize::try_from(report.candidate).ok();
+                let path = candidate.and_then(|i| plan.candidate(i));
+                Error::Exec {
+                    program: plan.program().to_owned(),
+                    path: path
+                        .map(|p| std::os::unix::ffi::OsStrExt::from_bytes(p.to_bytes()))
+                        .map(|p: &OsStr| p.to_owned()),
+                    failure: ExecFailure {
+                        errno,
+                        candidate,
+                        interpreter_missing: report.interpreter_missing,
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// The child's steps that can fail, as reported over the pipe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+enum Step {
+    Hold = 1,
+    SameUtsNamespace = 2,
+    Sethostname = 3,
+    SignalMask = 4,
+    Exec = 5,
+}
+
+/// What the child reports when a step fails: 16 bytes, written at once
+/// (less than PIPE_BUF, so the write is atomic).
+#[derive(Clone, Copy, Debug)]
+struct Report {
+    step: Step,
+    errno: i32,
+    candidate: i32,
+    interpreter_missing: bool,
+}
+
+impl Report {
+    const SIZE: usize = 16;
+
+    fn to_bytes(self) -> [u8; Report::SIZE] {
+        let mut b = [0u8; Report::SIZE];
+        b[0..4].copy_from_slice(&(self.step as u32).to_ne_bytes());
+        b[4..8].copy_from_slice(&self.errno.to_ne_bytes());
+        b[8..12].copy_from_slice(&self.candidate.to_ne_bytes());
+        b[12] = self.interpreter_missing as u8;
+        b
+    }
+
+    fn from_bytes(b: &[u8; Report::SIZE]) -> Option<Report> {
+        let word = |i: usize| u32::from_ne_bytes(b[i..i + 4].try_into().unwrap());
+        let step = match word(0) {
+            1 => Step::Hold,
+            2 => Step::SameUtsNamespace,
+            3 => Step::Sethostname,
+            4 => Step::SignalMask,
+            5 => Step::Exec,
+            _ => return None,
+        };
+        Some(Report {
+            step,
+            errno: word(4) as i32,
+            candidate: word(8) as i32,
+            interpreter_missing: b[12] != 0,
+        })
+    }
+}
+
+/// The child's end of the report pipe.
+struct Reporter(i32);
+
+impl Reporter {
+    /// Report a failed step; returns the child's exit code.
+    fn step(&self, step: Step, errno: Errno) -> i32 {
+        self.send(Report {
+            step,
+            errno: errno.into_raw(),
+            candidate: -1,
+            interpreter_missing: false,
+        });
+        EXIT_LAUNCHER
+    }
+
+    /// Report a failed exec; returns the child's exit code.
+    fn exec(&self, failure: ExecFailure) -> i32 {
+        self.send(Report {
+            step: Step::Exec,
+            errno: failure.errno.into_raw(),
+            candidate: failure.candidate.map_or(-1, |i| i as i32),
+            interpreter_missing: failure.interpreter_missing,
+        });
+        failure.exit_code()
+    }
+
+    fn send(&self, report: Report) {
+        let _ = sys::write(self.0, &report.to_bytes());
+    }
+}
+
+/// Read the child's report: `None` at end-of-file, which means the exec
+/// succeeded and closed the pipe.
+fn read_report(pipe: &Fd) -> Option<Report> {
+    let mut buf = [0u8; Report::SIZE];
+    match sys::read(pipe.raw(), &mut buf) {
+        Ok(Report::SIZE) => Report::from_bytes(&buf),
+        _ => None,
+    }
+}

@@ -1,0 +1,80 @@
+//! The nsclone command: parse the command line, launch, end like the child.
+//! The mechanics are in the library; see `src/lib.rs` for the tour.
+
+mod cli;
+
+use std::ffi::OsString;
+use std::process::exit;
+
+use nsclone::error::EXIT_LAUNCHER;
+use nsclone::signal::{self, SUPERVISED};
+use nsclone::{Command, Error, WaitStatus, namespace, sys};
+
+use cli::{Action, Options};
+
+fn main() {
+    let options = match cli::parse(std::env::args_os().skip(1), std::env::var_os("SHELL")) {
+        Ok(Action::Run(options)) => options,
+        Ok(Action::Help) => {
+            print!("{}", cli::HELP);
+            return;
+        }
+        Ok(Action::Version) => {
+            println!("nsclone {}", env!("CARGO_PKG_VERSION"));
+            return;
+        }
+        Err(message) => {
+            eprintln!("nsclone: {message} (see nsclone --help)");
+            exit(EXIT_LAUNCHER);
+        }
+    };
+    match launch(&options) {
+        Ok(status) => signal::exit_like(status),
+        Err(error) => {
+            eprintln!("nsclone: {error}");
+            exit(error.exit_code());
+        }
+    }
+}
+
+/// Run the command and wait for it, forwarding signals.
+fn launch(options: &Options) -> Result<WaitStatus, Error> {
+    // Block the signals we supervise before the child exists, so that none
+    // is lost (or kills us) in between; the child starts with the original.
+    let original = signal::block(SUPERVISED).map_err(|e| Error::syscall("rt_sigprocmask", e))?;
+    let mut command = Command::new(&options.command[0]);
+    command
+        .args(&options.command[1..])
+        .hostname(options.hostname.clone())
+        .signal_mask(original);
+
+    if !options.quiet {
+        let host = namespace::hostname().unwrap_or_default();
+        eprintln!(
+            "nsclone: setting up a new UTS namespace with hostname {} (the host keeps {:?})",
+            options.hostname,
+            String::from_utf8_lossy(&host)
+        );
+    }
+    let announce = |pid| {
+        if options.show_ns {
+            eprint!("{}", namespace::comparison(sys::getpid(), pid));
+        }
+        if !options.quiet {
+            eprintln!("nsclone: running {} as pid {pid}", words(&options.command));
+        }
+    };
+    let child = if options.show_ns || !options.quiet {
+        command.spawn_with(announce)?
+    } else {
+        command.spawn()?
+    };
+    let pid = child.pid();
+    signal::supervise(pid).map_err(|e| Error::syscall(format!("wait4({pid})"), e))
+}
+
+/// A command line as the article prints it: `[sh -c 'echo hi']`.
+fn words(command: &[OsString]) -> String {
+    let words: Vec<_> = command.iter().map(|w| w.to_string_lossy()).collect();
+    format!("{words:?}")
+}
