@@ -29,6 +29,8 @@ Options:
                        (default: newhostname)
       --show-ns        print the parent's and the child's /proc/PID/ns links
                        side by side, marking those that differ
+      --trace          print every system call of the launch as it is made,
+                       decoded, with its result and why (launcher and child)
   -q, --quiet          print nothing but errors
   -h, --help           print this help and exit
   -V, --version        print the version and exit
@@ -57,6 +59,7 @@ pub enum Action {
 pub struct Options {
     pub hostname: Hostname,
     pub show_ns: bool,
+    pub trace: bool,
     pub quiet: bool,
     /// The program and its arguments; never empty.
     pub command: Vec<OsString>,
@@ -73,6 +76,7 @@ pub fn parse(
     let mut parser = lexopt::Parser::from_args(args);
     let mut hostname = Hostname::new(DEFAULT_HOSTNAME).expect("valid default");
     let mut show_ns = false;
+    let mut trace = false;
     let mut quiet = false;
     let mut command = Vec::new();
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
@@ -82,6 +86,7 @@ pub fn parse(
                 hostname = Hostname::new(name).map_err(|e| format!("--hostname: {e}"))?;
             }
             Long("show-ns") => show_ns = true,
+            Long("trace") => trace = true,
             Short('q') | Long("quiet") => quiet = true,
             Short('h') | Long("help") => return Ok(Action::Help),
             Short('V') | Long("version") => return Ok(Action::Version),
@@ -99,6 +104,7 @@ pub fn parse(
     Ok(Action::Run(Options {
         hostname,
         show_ns,
+        trace,
         quiet,
         command,
     }))
@@ -124,7 +130,7 @@ mod tests {
         let options = run(&[]);
         assert_eq!(options.hostname.as_bytes(), b"newhostname");
         assert_eq!(options.command, ["/bin/bash"]);
-        assert!(!options.show_ns && !options.quiet);
+        assert!(!options.show_ns && !options.trace && !options.quiet);
     }
 
     #[test]
@@ -143,6 +149,13 @@ mod tests {
         assert_eq!(options.hostname.as_bytes(), b"box");
         assert!(options.quiet && !options.show_ns);
         assert_eq!(options.command, ["ls", "-l", "--show-ns", "--", "-q"]);
+    }
+
+    #[test]
+    fn trace_is_an_option_before_the_command() {
+        let options = run(&["--trace", "-q", "true", "--trace"]);
+        assert!(options.trace && options.quiet);
+        assert_eq!(options.command, ["true", "--trace"]);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use syscalls::Errno;
 
 use crate::stack::Stack;
 use crate::sys::{self, Pid};
+use crate::trace::{CloneFlags, Signal, trace};
 
 #[cfg(target_arch = "x86_64")]
 #[path = "clone/x86_64.rs"]
@@ -75,7 +76,13 @@ pub unsafe fn clone<F: FnMut() -> i32>(
     // Without CLONE_VM the child has its own copy of both; with it, the
     // parent sleeps (CLONE_VFORK) while the child uses them.
     let ret = unsafe { arch::clone(flags as usize, stack.top(), entry::<F>, arg) };
-    Errno::from_ret(ret as usize).map(|pid| pid as Pid)
+    let ret = Errno::from_ret(ret as usize);
+    // Only the parent gets here. The child is already running, and may have
+    // traced its own first calls before this line.
+    trace!("clone(child_stack={:p}, flags={})", stack.top(), CloneFlags(flags) => &ret;
+        "the child starts in clone::entry on the new stack, which holds no frame \
+         to return to; {} tells us when it ends", Signal((flags & 0xff) as i32));
+    ret.map(|pid| pid as Pid)
 }
 
 /// Where the child starts: run the closure, then leave through exit_group.

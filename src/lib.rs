@@ -44,6 +44,8 @@ pub mod signal;
 pub mod stack;
 #[allow(unsafe_code)]
 pub mod sys;
+#[allow(unsafe_code)]
+pub mod trace;
 pub mod wait;
 
 pub use command::{Child, Command};

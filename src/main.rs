@@ -4,11 +4,12 @@
 mod cli;
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::process::exit;
 
 use nsclone::error::EXIT_LAUNCHER;
 use nsclone::signal::{self, SUPERVISED};
-use nsclone::{Command, Error, WaitStatus, namespace, sys};
+use nsclone::{Command, Error, WaitStatus, namespace, sys, trace};
 
 use cli::{Action, Options};
 
@@ -39,6 +40,9 @@ fn main() {
 
 /// Run the command and wait for it, forwarding signals.
 fn launch(options: &Options) -> Result<WaitStatus, Error> {
+    if options.trace {
+        trace::enable();
+    }
     // Block the signals we supervise before the child exists, so that none
     // is lost (or kills us) in between; the child starts with the original.
     let original = signal::block(SUPERVISED).map_err(|e| Error::syscall("rt_sigprocmask", e))?;
@@ -50,18 +54,21 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
 
     if !options.quiet {
         let host = namespace::hostname().unwrap_or_default();
-        eprintln!(
-            "nsclone: setting up a new UTS namespace with hostname {} (the host keeps {:?})",
+        say(format!(
+            "nsclone: setting up a new UTS namespace with hostname {} (the host keeps {:?})\n",
             options.hostname,
             String::from_utf8_lossy(&host)
-        );
+        ));
     }
     let announce = |pid| {
         if options.show_ns {
-            eprint!("{}", namespace::comparison(sys::getpid(), pid));
+            say(namespace::comparison(sys::getpid(), pid));
         }
         if !options.quiet {
-            eprintln!("nsclone: running {} as pid {pid}", words(&options.command));
+            say(format!(
+                "nsclone: running {} as pid {pid}\n",
+                words(&options.command)
+            ));
         }
     };
     let child = if options.show_ns || !options.quiet {
@@ -71,6 +78,13 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
     };
     let pid = child.pid();
     signal::supervise(pid).map_err(|e| Error::syscall(format!("wait4({pid})"), e))
+}
+
+/// Write `text` on standard error with one write(2), so that the child's
+/// trace lines, written at the same time, cannot cut it in two (`eprintln!`
+/// writes each piece of its format separately).
+fn say(text: String) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// A command line as the article prints it: `[sh -c 'echo hi']`.

@@ -114,11 +114,14 @@ pub fn exit_like(status: WaitStatus) -> ! {
         let _ = sys::setrlimit(libc::RLIMIT_CORE, 0);
         let _ = sys::sigaction_default(signal);
         let _ = sys::sigprocmask(libc::SIG_UNBLOCK, SigSet::EMPTY.with(signal));
-        let _ = sys::kill(sys::getpid(), signal);
+        let _ = sys::raise(signal);
     }
     // Reached for a normal exit, or for a signal whose default action does
     // not kill (then the shell's convention 128+N is the best we can do).
-    std::process::exit(status.exit_code())
+    // What std buffered for standard output is written first; exit_group
+    // then ends the process without running anything else.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    sys::exit_group(status.exit_code())
 }
 
 /// The name of signal `sig`, such as `"SIGTERM"`, for messages.

@@ -9,6 +9,14 @@
 //! clone and exec. `libc` supplies only types and constants.
 //!
 //! The man page of each call is named in its documentation: `man 2 NAME`.
+//!
+//! Each function also tells its call to [`crate::trace`]: right after the
+//! system call, one `trace!` line with the call decoded, its result and, for
+//! the key steps, why it is made. That line is a no-op unless `--trace` is
+//! on. A new function here gets traced the same way; see the module
+//! documentation of [`crate::trace`]. Two calls are not traced, because the
+//! trace itself uses them: getpid(2) (to say who speaks) and the write(2) of
+//! each trace line.
 
 use core::ffi::{CStr, c_char};
 use core::mem::MaybeUninit;
@@ -16,6 +24,10 @@ use core::mem::MaybeUninit;
 use syscalls::{Errno, Sysno, syscall};
 
 use crate::signal::SigSet;
+use crate::trace::{
+    Argv, CChars, Envp, Filled, MapFlags, Prot, Ret, SigInfo, Signal, Sigset, Status,
+    StatusMeaning, Str, trace,
+};
 
 /// A process id, as the kernel counts them (`pid_t`).
 pub type Pid = i32;
@@ -41,6 +53,8 @@ impl Drop for Fd {
 }
 
 /// getpid(2): the caller's process id.
+///
+/// Not traced: the trace calls it to say which process speaks.
 pub fn getpid() -> Pid {
     // SAFETY: getpid takes no arguments and cannot fail.
     unsafe { syscall!(Sysno::getpid) }.map_or(0, |pid| pid as Pid)
@@ -54,8 +68,10 @@ pub fn mmap_anonymous(len: usize, prot: i32, flags: i32) -> Result<*mut u8, Errn
     let flags = flags | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
     // SAFETY: a NULL hint with anonymous memory maps fresh pages where the
     // kernel chooses; it cannot replace any existing mapping.
-    let addr = unsafe { syscall!(Sysno::mmap, 0, len, prot, flags, -1i32, 0) }?;
-    Ok(addr as *mut u8)
+    let ret = unsafe { syscall!(Sysno::mmap, 0, len, prot, flags, -1i32, 0) };
+    trace!("mmap(NULL, {len}, {}, {}, -1, 0)", Prot(prot), MapFlags(flags) => Ret::Hex(&ret);
+        "the child's stack: clone starts the child on memory we provide");
+    ret.map(|addr| addr as *mut u8)
 }
 
 /// mprotect(2): change the protection of whole pages.
@@ -65,7 +81,16 @@ pub fn mmap_anonymous(len: usize, prot: i32, flags: i32) -> Result<*mut u8, Errn
 /// still uses with the old protection.
 pub unsafe fn mprotect(addr: *mut u8, len: usize, prot: i32) -> Result<(), Errno> {
     // SAFETY: the caller guarantees the range is ours to change.
-    unsafe { syscall!(Sysno::mprotect, addr, len, prot) }.map(drop)
+    let ret = unsafe { syscall!(Sysno::mprotect, addr, len, prot) };
+    let why = match prot {
+        libc::PROT_NONE => {
+            "the guard page: the stack grows down, so an overflow faults here \
+             instead of overwriting other memory"
+        }
+        _ => "",
+    };
+    trace!("mprotect({addr:p}, {len}, {})", Prot(prot) => &ret; "{why}");
+    ret.map(drop)
 }
 
 /// munmap(2): give pages back to the kernel.
@@ -75,7 +100,10 @@ pub unsafe fn mprotect(addr: *mut u8, len: usize, prot: i32) -> Result<(), Errno
 /// use it afterwards.
 pub unsafe fn munmap(addr: *mut u8, len: usize) -> Result<(), Errno> {
     // SAFETY: the caller guarantees nothing uses the range any more.
-    unsafe { syscall!(Sysno::munmap, addr, len) }.map(drop)
+    let ret = unsafe { syscall!(Sysno::munmap, addr, len) };
+    trace!("munmap({addr:p}, {len})" => &ret;
+        "the child runs on its own copy of the stack (no CLONE_VM), or has exec'd");
+    ret.map(drop)
 }
 
 /// pipe2(2) with `O_CLOEXEC`: a pipe whose ends close by themselves at exec.
@@ -84,15 +112,23 @@ pub unsafe fn munmap(addr: *mut u8, len: usize) -> Result<(), Errno> {
 pub fn pipe_cloexec() -> Result<(Fd, Fd), Errno> {
     let mut fds = [-1i32; 2];
     // SAFETY: the kernel writes two ints into `fds`, which has room for them.
-    unsafe { syscall!(Sysno::pipe2, fds.as_mut_ptr(), libc::O_CLOEXEC) }?;
-    Ok((Fd(fds[0]), Fd(fds[1])))
+    let ret = unsafe { syscall!(Sysno::pipe2, fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    trace!("pipe2([{}, {}], O_CLOEXEC)", fds[0], fds[1] => &ret;
+        "O_CLOEXEC: exec closes both ends, so none reaches the command");
+    ret.map(|_| (Fd(fds[0]), Fd(fds[1])))
 }
 
 /// read(2), retried when a signal interrupts it.
 pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
     loop {
         // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
-        match unsafe { syscall!(Sysno::read, fd, buf.as_mut_ptr(), buf.len()) } {
+        let ret = unsafe { syscall!(Sysno::read, fd, buf.as_mut_ptr(), buf.len()) };
+        let why = match ret {
+            Ok(0) => "end-of-file: every write end is closed (exec closes O_CLOEXEC ones)",
+            _ => "",
+        };
+        trace!("read({fd}, {}, {})", Filled { buf, ret: &ret }, buf.len() => &ret; "{why}");
+        match ret {
             Err(Errno::EINTR) => continue,
             other => return other,
         }
@@ -103,17 +139,27 @@ pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
 pub fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
     loop {
         // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
-        match unsafe { syscall!(Sysno::write, fd, buf.as_ptr(), buf.len()) } {
+        let ret = unsafe { syscall!(Sysno::write, fd, buf.as_ptr(), buf.len()) };
+        trace!("write({fd}, {}, {})", Str(buf), buf.len() => &ret);
+        match ret {
             Err(Errno::EINTR) => continue,
             other => return other,
         }
     }
 }
 
+/// write(2) of one trace line, itself not traced. Errors are ignored: a
+/// trace that cannot be written must not change what it traces.
+pub(crate) fn write_untraced(fd: i32, buf: &[u8]) {
+    // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
+    while let Err(Errno::EINTR) = unsafe { syscall!(Sysno::write, fd, buf.as_ptr(), buf.len()) } {}
+}
+
 /// close(2). Errors are ignored: the descriptor is gone either way.
 pub fn close(fd: i32) {
     // SAFETY: closing a descriptor touches no memory of ours.
-    let _ = unsafe { syscall!(Sysno::close, fd) };
+    let ret = unsafe { syscall!(Sysno::close, fd) };
+    trace!("close({fd})" => &ret);
 }
 
 /// newfstatat(2) on a path: the file's metadata (`stat(2)`).
@@ -121,22 +167,39 @@ pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
     // SAFETY: `path` is NUL-terminated and the kernel fills `st`, which has
     // the kernel's `struct stat` layout on this architecture.
-    unsafe {
+    let ret = unsafe {
         syscall!(
             Sysno::newfstatat,
             libc::AT_FDCWD,
             path.as_ptr(),
             st.as_mut_ptr(),
             0
-        )?;
-        Ok(st.assume_init())
+        )
+    };
+    // SAFETY: on success the kernel filled `st`.
+    let st = ret.map(|_| unsafe { st.assume_init() });
+    match &st {
+        Ok(st) if path.to_bytes().starts_with(b"/proc/self/ns/") => trace!(
+            "newfstatat(AT_FDCWD, {}, {{st_ino={}, ...}}, 0)", Str::c(path), st.st_ino => &ret;
+            "{}:[{}]: a namespace is known by its inode",
+            core::str::from_utf8(&path.to_bytes()[14..]).unwrap_or("?"), st.st_ino),
+        Ok(st) => trace!(
+            "newfstatat(AT_FDCWD, {}, {{st_ino={}, ...}}, 0)", Str::c(path), st.st_ino => &ret),
+        Err(_) => trace!("newfstatat(AT_FDCWD, {}, {:p}, 0)", Str::c(path), &st => &ret),
     }
+    st
 }
 
 /// faccessat(2) with `F_OK`: does the path exist?
 pub fn exists(path: &CStr) -> bool {
     // SAFETY: `path` is NUL-terminated; nothing is written.
-    unsafe { syscall!(Sysno::faccessat, libc::AT_FDCWD, path.as_ptr(), libc::F_OK) }.is_ok()
+    let ret = unsafe { syscall!(Sysno::faccessat, libc::AT_FDCWD, path.as_ptr(), libc::F_OK) };
+    let why = match ret {
+        Ok(_) => "the file exists: execve's ENOENT meant its interpreter is missing",
+        Err(_) => "the file is missing: try the next candidate",
+    };
+    trace!("faccessat(AT_FDCWD, {}, F_OK)", Str::c(path) => &ret; "{why}");
+    ret.is_ok()
 }
 
 /// readlinkat(2): the target of a symbolic link, written into `buf`.
@@ -144,7 +207,7 @@ pub fn exists(path: &CStr) -> bool {
 /// Returns how many bytes were written (no NUL is added).
 pub fn readlink(path: &CStr, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: `path` is NUL-terminated; the kernel writes at most `buf.len()`.
-    unsafe {
+    let ret = unsafe {
         syscall!(
             Sysno::readlinkat,
             libc::AT_FDCWD,
@@ -152,7 +215,10 @@ pub fn readlink(path: &CStr, buf: &mut [u8]) -> Result<usize, Errno> {
             buf.as_mut_ptr(),
             buf.len()
         )
-    }
+    };
+    trace!("readlinkat(AT_FDCWD, {}, {}, {})", Str::c(path), Filled { buf, ret: &ret },
+        buf.len() => &ret);
+    ret
 }
 
 /// uname(2): the names of this system, including the hostname (`nodename`)
@@ -160,10 +226,15 @@ pub fn readlink(path: &CStr, buf: &mut [u8]) -> Result<usize, Errno> {
 pub fn uname() -> Result<libc::utsname, Errno> {
     let mut uts = MaybeUninit::<libc::utsname>::uninit();
     // SAFETY: the kernel fills the whole `struct utsname`.
-    unsafe {
-        syscall!(Sysno::uname, uts.as_mut_ptr())?;
-        Ok(uts.assume_init())
+    let ret = unsafe { syscall!(Sysno::uname, uts.as_mut_ptr()) };
+    // SAFETY: on success the kernel filled `uts`.
+    let uts = ret.map(|_| unsafe { uts.assume_init() });
+    match &uts {
+        Ok(uts) => trace!("uname({{sysname={}, nodename={}, ...}})",
+            CChars(&uts.sysname), CChars(&uts.nodename) => &ret),
+        Err(_) => trace!("uname({:p})", &uts => &ret),
     }
+    uts
 }
 
 /// sethostname(2): set the hostname of the caller's UTS namespace.
@@ -173,7 +244,10 @@ pub fn uname() -> Result<libc::utsname, Errno> {
 /// owns the UTS namespace (`EPERM`).
 pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
     // SAFETY: the kernel reads `name.len()` bytes from `name`.
-    unsafe { syscall!(Sysno::sethostname, name.as_ptr(), name.len()) }.map(drop)
+    let ret = unsafe { syscall!(Sysno::sethostname, name.as_ptr(), name.len()) };
+    trace!("sethostname({}, {})", Str(name), name.len() => &ret;
+        "the hostname of the child's UTS namespace; the host keeps its own");
+    ret.map(drop)
 }
 
 /// execve(2): replace this process with the program at `path`.
@@ -184,11 +258,24 @@ pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
 /// `argv` and `envp` must be NULL-terminated arrays of pointers to
 /// NUL-terminated strings, all valid for the duration of the call.
 pub unsafe fn execve(path: &CStr, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
+    // A successful execve does not return, so its line is written first.
     // SAFETY: the caller guarantees the arrays are well formed.
-    match unsafe { syscall!(Sysno::execve, path.as_ptr(), argv, envp) } {
+    let (args, env) = unsafe { (Argv::new(argv), Envp::new(envp)) };
+    trace!("execve({}, {args}, {env})", Str::c(path) => Ret::Unfinished;
+        "success does not return: the command replaces nsclone in this process");
+    // SAFETY: the caller guarantees the arrays are well formed.
+    let ret = unsafe { syscall!(Sysno::execve, path.as_ptr(), argv, envp) };
+    let errno = match ret {
         Ok(_) => unreachable!("execve returned without an error"),
         Err(errno) => errno,
-    }
+    };
+    let why = match errno {
+        Errno::EACCES => "not executable: remembered, and the search goes on",
+        Errno::ENOEXEC => "neither #! nor ELF: run it with /bin/sh, as execvp does",
+        _ => "",
+    };
+    trace!("<... execve resumed>" => &ret; "{why}");
+    errno
 }
 
 /// wait4(2) for one child: its pid (0 with `WNOHANG` if it has not changed
@@ -196,14 +283,40 @@ pub unsafe fn execve(path: &CStr, argv: *const *const c_char, envp: *const *cons
 pub fn wait4(pid: Pid, options: i32) -> Result<(Pid, i32), Errno> {
     let mut status = 0i32;
     // SAFETY: the kernel writes one int into `status`; no rusage is asked.
-    let pid = unsafe { syscall!(Sysno::wait4, pid, &mut status as *mut i32, options, 0) }?;
-    Ok((pid as Pid, status))
+    let ret = unsafe { syscall!(Sysno::wait4, pid, &mut status as *mut i32, options, 0) };
+    let opts = if options == libc::WNOHANG {
+        "WNOHANG"
+    } else {
+        "0"
+    };
+    match ret {
+        Ok(0) | Err(_) => trace!("wait4({pid}, {:p}, {opts}, NULL)", &status => &ret),
+        Ok(_) => trace!("wait4({pid}, {}, {opts}, NULL)", Status(status) => &ret;
+            "{}", StatusMeaning(status)),
+    }
+    ret.map(|reaped| (reaped as Pid, status))
 }
 
 /// kill(2): send signal `sig` to process `pid`.
 pub fn kill(pid: Pid, sig: i32) -> Result<(), Errno> {
     // SAFETY: sending a signal touches no memory of ours.
-    unsafe { syscall!(Sysno::kill, pid, sig) }.map(drop)
+    let ret = unsafe { syscall!(Sysno::kill, pid, sig) };
+    trace!("kill({pid}, {})", Signal(sig) => &ret; "passed on: the child decides what it means");
+    ret.map(drop)
+}
+
+/// kill(2) of the calling process itself. With `sig` unblocked and its
+/// default action, it does not return: the process dies of the signal, as
+/// its child did, so whoever waits for it sees the same status.
+pub fn raise(sig: i32) -> Result<(), Errno> {
+    let pid = getpid();
+    // Written first: if the signal kills, the call never returns.
+    trace!("kill({pid}, {})", Signal(sig) => Ret::Unfinished;
+        "die of the child's signal, so our parent sees what we saw");
+    // SAFETY: sending a signal touches no memory of ours.
+    let ret = unsafe { syscall!(Sysno::kill, pid, sig) };
+    trace!("<... kill resumed>" => &ret);
+    ret.map(drop)
 }
 
 /// rt_sigprocmask(2): change the calling thread's signal mask.
@@ -215,7 +328,7 @@ pub fn sigprocmask(how: i32, set: SigSet) -> Result<SigSet, Errno> {
     let mut old = 0u64;
     // SAFETY: the kernel reads and writes one 8-byte mask each (the size we
     // pass is the kernel's sigset size on Linux, not libc's 128 bytes).
-    unsafe {
+    let ret = unsafe {
         syscall!(
             Sysno::rt_sigprocmask,
             how,
@@ -223,8 +336,24 @@ pub fn sigprocmask(how: i32, set: SigSet) -> Result<SigSet, Errno> {
             &mut old as *mut u64,
             SigSet::KERNEL_SIZE
         )
-    }?;
-    Ok(SigSet::from_bits(old))
+    };
+    let old = SigSet::from_bits(old);
+    let why = match how {
+        libc::SIG_BLOCK => "blocked signals wait in a queue, to be taken with rt_sigtimedwait",
+        libc::SIG_SETMASK if set == SigSet::ALL => {
+            "no handler may run in the child between clone and exec"
+        }
+        libc::SIG_SETMASK => "back to the mask from before",
+        _ => "so that it is delivered",
+    };
+    let how = match how {
+        libc::SIG_BLOCK => "SIG_BLOCK",
+        libc::SIG_UNBLOCK => "SIG_UNBLOCK",
+        _ => "SIG_SETMASK",
+    };
+    trace!("rt_sigprocmask({how}, {}, {}, {})", Sigset(set), Sigset(old), SigSet::KERNEL_SIZE
+        => &ret; "{why}");
+    ret.map(|_| old)
 }
 
 /// rt_sigtimedwait(2) with no timeout: take one of the pending signals in
@@ -237,7 +366,7 @@ pub fn sigwaitinfo(set: SigSet) -> Result<(i32, libc::siginfo_t), Errno> {
     loop {
         // SAFETY: the kernel reads one 8-byte mask and fills one siginfo_t;
         // a NULL timeout means wait for as long as it takes.
-        match unsafe {
+        let ret = unsafe {
             syscall!(
                 Sysno::rt_sigtimedwait,
                 &bits as *const u64,
@@ -245,10 +374,24 @@ pub fn sigwaitinfo(set: SigSet) -> Result<(i32, libc::siginfo_t), Errno> {
                 0,
                 SigSet::KERNEL_SIZE
             )
-        } {
+        };
+        // SAFETY: the buffer started zeroed, and the kernel filled it when
+        // a signal was taken.
+        let filled = unsafe { info.assume_init_ref() };
+        let why = match ret {
+            Ok(sig) if sig as i32 == libc::SIGCHLD => "the child changed state: wait4 tells how",
+            Ok(_) => "taken from the queue: no handler ran",
+            Err(_) => "",
+        };
+        match ret {
+            Ok(_) => trace!("rt_sigtimedwait({}, {}, NULL, {})", Sigset(set), SigInfo(filled),
+                SigSet::KERNEL_SIZE => Ret::Signal(&ret); "{why}"),
+            Err(_) => trace!("rt_sigtimedwait({}, {:p}, NULL, {})", Sigset(set), filled,
+                SigSet::KERNEL_SIZE => &ret),
+        }
+        match ret {
             Err(Errno::EINTR) => continue,
-            // SAFETY: the buffer started zeroed and the kernel filled it.
-            Ok(sig) => return Ok((sig as i32, unsafe { info.assume_init() })),
+            Ok(sig) => return Ok((sig as i32, *filled)),
             Err(errno) => return Err(errno),
         }
     }
@@ -277,7 +420,7 @@ pub fn sigaction_default(sig: i32) -> Result<(), Errno> {
         mask: 0,
     };
     // SAFETY: the kernel reads one kernel sigaction; no old action is asked.
-    unsafe {
+    let ret = unsafe {
         syscall!(
             Sysno::rt_sigaction,
             sig,
@@ -285,8 +428,10 @@ pub fn sigaction_default(sig: i32) -> Result<(), Errno> {
             0,
             SigSet::KERNEL_SIZE
         )
-    }
-    .map(drop)
+    };
+    trace!("rt_sigaction({}, {{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}}, NULL, {})",
+        Signal(sig), SigSet::KERNEL_SIZE => &ret; "the default action: for this signal, death");
+    ret.map(drop)
 }
 
 /// prlimit64(2) on the caller: set the soft and hard limit of `resource`.
@@ -296,7 +441,7 @@ pub fn setrlimit(resource: u32, limit: u64) -> Result<(), Errno> {
         rlim_max: limit,
     };
     // SAFETY: the kernel reads one rlimit64; no old limit is asked.
-    unsafe {
+    let ret = unsafe {
         syscall!(
             Sysno::prlimit64,
             0,
@@ -304,8 +449,18 @@ pub fn setrlimit(resource: u32, limit: u64) -> Result<(), Errno> {
             &new as *const libc::rlimit64,
             0
         )
-    }
-    .map(drop)
+    };
+    let (name, why) = match resource {
+        libc::RLIMIT_CORE => (
+            "RLIMIT_CORE",
+            "no core file of the launcher's: the child's is the one that matters",
+        ),
+        libc::RLIMIT_NOFILE => ("RLIMIT_NOFILE", ""),
+        libc::RLIMIT_STACK => ("RLIMIT_STACK", ""),
+        _ => ("RLIMIT_?", ""),
+    };
+    trace!("prlimit64(0, {name}, {{rlim_cur={limit}, rlim_max={limit}}}, NULL)" => &ret; "{why}");
+    ret.map(drop)
 }
 
 /// exit_group(2): end every thread of this process with `code`.
@@ -313,6 +468,8 @@ pub fn setrlimit(resource: u32, limit: u64) -> Result<(), Errno> {
 /// Unlike `std::process::exit`, it runs no atexit handlers and flushes no
 /// buffers, which in the child would belong to the parent.
 pub fn exit_group(code: i32) -> ! {
+    trace!("exit_group({code})" => Ret::NoReturn;
+        "the end: no atexit handler runs, no stdio buffer is flushed");
     // SAFETY: exit_group takes an int and does not return.
     let _ = unsafe { syscall!(Sysno::exit_group, code) };
     crate::clone::trap()

@@ -1,0 +1,406 @@
+//! `--trace` tells the truth: run nsclone under `strace -ff` and check, for
+//! the launcher and for the child, that the calls nsclone traced are the
+//! calls strace saw, in the same order, with the same arguments and the same
+//! results (pids, addresses, errnos).
+//!
+//! What is compared, per process:
+//! - the launcher: from its first traced call to its last, strace's calls
+//!   must be exactly the traced ones (nothing untraced in between);
+//! - the child: from its first call after clone to its exec (or its exit),
+//!   every call must be traced.
+//!
+//! Two calls are left out of strace's side, because they are the trace
+//! itself: getpid(2), with which a line says who speaks, and the write(2) of
+//! each line on standard error (nsclone's own messages go there too).
+//! A call's arguments are compared as printed, except where strace shows a
+//! structure nsclone shows only in part (`newfstatat`, `rt_sigtimedwait`):
+//! there up to the structure.
+//!
+//! Needs root (a new UTS namespace) and strace; `.ci/run` installs strace.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const NSCLONE: &str = env!("CARGO_BIN_EXE_nsclone");
+
+/// A fixed PATH, so that the search the child traces is the same everywhere.
+const PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// Whether the tests can run: root and strace. When they cannot, say so
+/// loudly, and fail under CI, where they must run.
+fn can_run() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let strace = Command::new("strace")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if root && strace {
+        return true;
+    }
+    let why = match (root, strace) {
+        (false, _) => "not root (a new UTS namespace needs CAP_SYS_ADMIN)",
+        _ => "strace is not installed (apt-get install strace)",
+    };
+    if std::env::var_os("CI").is_some_and(|v| v == "true") {
+        panic!("the strace tests must run in CI, but: {why}");
+    }
+    eprintln!("\n!!! SKIPPED: the strace tests cannot run: {why} !!!\n");
+    false
+}
+
+/// A fresh directory for one test's strace files.
+fn scratch(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "trace-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The strace command line: one file per process (`DIR/t.PID`), so no call
+/// is split in two; no signal lines; long strings in full.
+fn strace(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("strace");
+    cmd.args(["-ff", "-qq", "-e", "signal=none", "-s", "4096", "-o"])
+        .arg(dir.join("t"))
+        .arg(NSCLONE)
+        .args(args)
+        .env("PATH", PATH)
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// One system call: its name, its arguments as compared, its result
+/// (`0`, `4712`, `0x7f...`, `-1 ENOENT`, or `?` when it did not return).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Call {
+    name: String,
+    args: String,
+    result: String,
+}
+
+impl std::fmt::Display for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({}) = {}", self.name, self.args, self.result)
+    }
+}
+
+/// The result as compared: the value, or `-1 ENAME`, without the comment
+/// that strace and nsclone add in parentheses.
+fn result_key(result: &str) -> String {
+    let words: Vec<&str> = result.split_whitespace().collect();
+    match words.as_slice() {
+        ["-1", errno, ..] => format!("-1 {errno}"),
+        [value, ..] => value.to_string(),
+        [] => String::new(),
+    }
+}
+
+/// Arguments as compared: in full, except for structures shown in part.
+fn args_key(name: &str, args: &str) -> String {
+    match name {
+        "newfstatat" | "rt_sigtimedwait" => args.split('{').next().unwrap().to_string(),
+        _ => args.to_string(),
+    }
+}
+
+fn call(name: &str, args: &str, result: &str) -> Call {
+    Call {
+        name: name.to_string(),
+        args: args_key(name, args),
+        result: result_key(result),
+    }
+}
+
+/// Split `name(args) = result` (with strace's padding before `=`).
+fn split_call(text: &str) -> Option<(&str, &str, &str)> {
+    let (call, result) = text.rsplit_once(" = ")?;
+    let call = call.trim_end();
+    let open = call.find('(')?;
+    let args = call.get(open + 1..call.len() - 1)?;
+    call.ends_with(')')
+        .then_some((&call[..open], args, result.trim()))
+}
+
+/// The trace lines of one process, in order.
+#[derive(Debug, Default)]
+struct Traced {
+    role: String,
+    calls: Vec<Call>,
+    lines: Vec<String>,
+}
+
+/// Parse nsclone's standard error: trace lines by process (keyed by the pid
+/// each process reports), other lines ignored.
+fn parse_trace(stderr: &str) -> BTreeMap<i32, Traced> {
+    let mut procs: BTreeMap<i32, Traced> = BTreeMap::new();
+    for line in stderr.lines() {
+        let Some((who, rest)) = line.split_once("] ") else {
+            continue;
+        };
+        let Some((role, pid)) = who.split_once('[') else {
+            continue;
+        };
+        if role != "launcher" && role != "child" {
+            continue;
+        }
+        let pid: i32 = pid.parse().expect("a pid");
+        let proc = procs.entry(pid).or_default();
+        proc.role = role.to_string();
+        proc.lines.push(line.to_string());
+        let text = rest.split("  # ").next().unwrap();
+        if let Some(resumed) = text.strip_prefix("<... ") {
+            let (name, result) = resumed.split_once(" resumed> = ").expect(line);
+            let last = proc.calls.last_mut().expect("a resumed call was started");
+            assert_eq!(last.name, name, "{line}");
+            last.result = result_key(result);
+        } else if let Some(call_text) = text.strip_suffix(" <unfinished ...>") {
+            let open = call_text.find('(').expect(line);
+            let (name, args) = (
+                &call_text[..open],
+                &call_text[open + 1..call_text.len() - 1],
+            );
+            // Unfinished and never resumed: a call that worked and did not
+            // return, because it replaced the program (execve) or killed the
+            // process (kill of oneself). strace shows 0 for both.
+            proc.calls.push(call(name, args, "0"));
+        } else {
+            let (name, args, result) = split_call(text).expect(line);
+            proc.calls.push(call(name, args, result));
+        }
+    }
+    procs
+}
+
+/// Parse one strace file, leaving out the trace's own getpid and writes on
+/// standard error.
+fn parse_strace(path: &Path) -> Vec<Call> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with("+++") && !l.starts_with("---"))
+        .map(|l| {
+            let (name, args, result) = split_call(l).unwrap_or_else(|| panic!("strace: {l}"));
+            call(name, args, result)
+        })
+        .filter(|c| c.name != "getpid" && !(c.name == "write" && c.args.starts_with("2, ")))
+        .collect()
+}
+
+/// Show two call lists side by side, for a failure message.
+fn side_by_side(traced: &[Call], made: &[Call]) -> String {
+    let mut out = String::from("traced by nsclone | made, as strace saw them\n");
+    for i in 0..traced.len().max(made.len()) {
+        let t = traced.get(i).map_or(String::from("-"), Call::to_string);
+        let m = made.get(i).map_or(String::from("-"), Call::to_string);
+        let mark = if t == m { "  " } else { "!!" };
+        out.push_str(&format!("{mark} {t}\n   {m}\n"));
+    }
+    out
+}
+
+/// Run nsclone under strace, then compare its trace with strace's record,
+/// process by process. Returns nsclone's output.
+fn check(name: &str, args: &[&str]) -> Output {
+    let dir = scratch(name);
+    let out = strace(&dir, args).output().unwrap();
+    compare(&dir, &String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn compare(dir: &Path, stderr: &str) {
+    let traced = parse_trace(stderr);
+    let (&launcher, first) = traced
+        .iter()
+        .find(|(_, p)| p.role == "launcher")
+        .unwrap_or_else(|| panic!("no launcher lines in:\n{stderr}"));
+    let clone = first
+        .calls
+        .iter()
+        .find(|c| c.name == "clone")
+        .expect("the launcher traced clone");
+    let child: i32 = clone.result.parse().expect("clone returned a pid");
+
+    // The launcher: its traced calls, in a row, somewhere in what it made.
+    let made = parse_strace(&dir.join(format!("t.{launcher}")));
+    let calls = &first.calls;
+    let start = made
+        .iter()
+        .position(|c| *c == calls[0])
+        .unwrap_or_else(|| panic!("{}", side_by_side(calls, &made)));
+    let window = &made[start..(start + calls.len()).min(made.len())];
+    assert!(
+        calls == window,
+        "launcher:\n{}",
+        side_by_side(calls, window)
+    );
+
+    // The child: every call from clone to exec. It calls itself by the pid
+    // that clone returned (no PID namespace here).
+    let child_traced = traced
+        .iter()
+        .find(|(_, p)| p.role == "child")
+        .map(|(pid, p)| (*pid, p))
+        .unwrap_or_else(|| panic!("no child lines in:\n{stderr}"));
+    assert_eq!(child_traced.0, child, "the child's pid is clone's result");
+    let calls = &child_traced.1.calls;
+    let made = parse_strace(&dir.join(format!("t.{child}")));
+    let window = &made[..calls.len().min(made.len())];
+    assert!(calls == window, "child:\n{}", side_by_side(calls, window));
+}
+
+fn names(stderr: &[u8], role: &str) -> Vec<String> {
+    let procs = parse_trace(&String::from_utf8_lossy(stderr));
+    let proc = procs.values().find(|p| p.role == role).unwrap();
+    proc.calls.iter().map(|c| c.name.clone()).collect()
+}
+
+#[test]
+fn the_trace_of_true_is_what_strace_sees() {
+    if !can_run() {
+        return;
+    }
+    let out = check("true", &["--trace", "true"]);
+    assert!(out.status.success(), "{out:?}");
+    let launcher = names(&out.stderr, "launcher");
+    for expected in ["mmap", "mprotect", "clone", "munmap", "wait4", "exit_group"] {
+        assert!(launcher.contains(&expected.to_string()), "{launcher:?}");
+    }
+    let child = names(&out.stderr, "child");
+    assert_eq!(child.last().unwrap(), "execve");
+    for expected in ["newfstatat", "sethostname", "rt_sigprocmask"] {
+        assert!(child.contains(&expected.to_string()), "{child:?}");
+    }
+}
+
+#[test]
+fn the_quiet_trace_and_an_exit_code() {
+    if !can_run() {
+        return;
+    }
+    let out = check("exit42", &["--trace", "-q", "sh", "-c", "exit 42"]);
+    assert_eq!(out.status.code(), Some(42));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("WEXITSTATUS(s) == 42"), "{stderr}");
+}
+
+#[test]
+fn every_execve_of_the_path_search_is_traced_with_its_errno() {
+    if !can_run() {
+        return;
+    }
+    let out = check("notfound", &["--trace", "-q", "no-such-command-nsclone"]);
+    assert_eq!(out.status.code(), Some(127));
+    let child = names(&out.stderr, "child");
+    let execs = child.iter().filter(|n| *n == "execve").count();
+    assert_eq!(execs, PATH.split(':').count(), "{child:?}");
+    assert_eq!(child.last().unwrap(), "exit_group");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("<... execve resumed> = -1 ENOENT"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_script_without_shebang_is_traced_through_bin_sh() {
+    if !can_run() {
+        return;
+    }
+    let dir = scratch("noshebang-script");
+    let script = dir.join("noshebang");
+    std::fs::write(&script, "exit 3\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = check("noshebang", &["--trace", "-q", script.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ENOEXEC"), "{stderr}");
+    assert!(stderr.contains("execve(\"/bin/sh\""), "{stderr}");
+}
+
+#[test]
+fn show_ns_reads_are_traced_too() {
+    if !can_run() {
+        return;
+    }
+    let out = check("showns", &["--trace", "--show-ns", "true"]);
+    assert!(out.status.success(), "{out:?}");
+    let launcher = names(&out.stderr, "launcher");
+    assert!(launcher.iter().filter(|n| *n == "readlinkat").count() >= 20);
+}
+
+#[test]
+fn a_child_killed_by_a_signal_is_traced_to_the_launchers_end() {
+    if !can_run() {
+        return;
+    }
+    let out = check("selfkill", &["--trace", "-q", "sh", "-c", "kill -TERM $$"]);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGTERM),
+        "strace dies like its tracee"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("WTERMSIG(s) == SIGTERM"), "{stderr}");
+    assert!(stderr.contains("rt_sigaction(SIGTERM"), "{stderr}");
+    let launcher = names(&out.stderr, "launcher");
+    assert_eq!(launcher.last().unwrap(), "kill");
+}
+
+#[test]
+fn a_forwarded_signal_is_traced() {
+    if !can_run() {
+        return;
+    }
+    let dir = scratch("forward");
+    let mut strace = strace(&dir, &["--trace", "-q", "sleep", "30"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the command runs (the launcher read end-of-file on the
+    // report pipe), then send SIGTERM to the launcher: it forwards it.
+    let mut stderr = String::new();
+    let mut lines = BufReader::new(strace.stderr.take().unwrap()).lines();
+    let mut launcher = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        stderr.push_str(&line);
+        stderr.push('\n');
+        if let Some(rest) = line.strip_prefix("launcher[") {
+            launcher = rest.split(']').next().map(|p| p.parse::<i32>().unwrap());
+            if rest.contains("read(") && rest.contains(" = 0") {
+                break;
+            }
+        }
+    }
+    let launcher = launcher.expect("the launcher traced its calls");
+    // SAFETY: kill has no memory preconditions; the launcher is our
+    // grandchild and still running (it waits for `sleep`).
+    assert_eq!(unsafe { libc::kill(launcher, libc::SIGTERM) }, 0);
+    for line in lines {
+        stderr.push_str(&line.unwrap());
+        stderr.push('\n');
+    }
+    strace.wait().unwrap();
+    compare(&dir, &stderr);
+    assert!(
+        stderr.contains("si_signo=SIGTERM, si_code=SI_USER"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("kill(") && stderr.contains("SIGTERM) = 0"),
+        "{stderr}"
+    );
+}
