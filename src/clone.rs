@@ -80,8 +80,8 @@ pub unsafe fn clone<F: FnMut() -> i32>(
     // Only the parent gets here. The child is already running, and may have
     // traced its own first calls before this line.
     trace!("clone(child_stack={:p}, flags={})", stack.top(), CloneFlags(flags) => &ret;
-        "the child starts in clone::entry on the new stack, which holds no frame \
-         to return to; {} tells us when it ends", Signal((flags & 0xff) as i32));
+        "the child starts in clone::entry on the new, empty stack, as it has no frame \
+         to return to; {} lets wait4 see it end", Signal((flags & 0xff) as i32));
     ret.map(|pid| pid as Pid)
 }
 

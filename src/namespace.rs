@@ -123,8 +123,19 @@ impl fmt::Display for Hostname {
     }
 }
 
-/// The `/proc/PID/ns` links of two processes side by side, one namespace
-/// per row, with the rows that differ marked.
+/// The `/proc/PID/ns` links of two processes side by side, as `--show-ns`
+/// prints them: a title, one row per namespace type with both links, the
+/// rows that differ marked with `*` and `<- differs`, and a one-line
+/// summary. Every line ends with a newline; none has trailing blanks.
+///
+/// ```text
+/// nsclone: /proc/PID/ns of the launcher (pid 4711) and the child (pid 4712):
+///     namespace          launcher              child
+///     cgroup             cgroup:[4026531835]   cgroup:[4026531835]
+///     ...
+///   * uts                uts:[4026531838]      uts:[4026532177]   <- differs
+/// nsclone: the child has its own uts namespace and shares the other 9
+/// ```
 pub fn comparison(parent: Pid, child: Pid) -> String {
     let read =
         |pid, name| link(pid, name).unwrap_or_else(|e| format!("({})", e.name().unwrap_or("?")));
@@ -132,25 +143,40 @@ pub fn comparison(parent: Pid, child: Pid) -> String {
         .iter()
         .map(|&name| (name, read(parent, name), read(child, name)))
         .collect();
-    let width = rows
+    let name_w = NAMESPACES.iter().map(|n| n.len()).max().unwrap_or(0);
+    let link_w = rows
         .iter()
-        .map(|(_, p, _)| p.len())
+        .map(|(_, p, c)| p.len().max(c.len()))
         .max()
-        .unwrap_or(0)
-        .max(20);
+        .unwrap_or(0);
     let mut out = format!(
-        "{:<18} {:<width$}  child (pid {child})\n",
-        "namespace",
-        format!("parent (pid {parent})"),
+        "nsclone: /proc/PID/ns of the launcher (pid {parent}) and the child (pid {child}):\n"
     );
-    for (name, p, c) in rows {
-        let line = if p == c {
-            format!("{name:<18} {p:<width$}  {c}\n")
+    out.push_str(&format!(
+        "    {:<name_w$}   {:<link_w$}   child\n",
+        "namespace", "launcher"
+    ));
+    let mut own = Vec::new();
+    for (name, p, c) in &rows {
+        if p == c {
+            out.push_str(&format!("    {name:<name_w$}   {p:<link_w$}   {c}\n"));
         } else {
-            format!("{name:<18} {p:<width$}  {c:<width$}  <- differs\n")
-        };
-        out.push_str(&line);
+            out.push_str(&format!(
+                "  * {name:<name_w$}   {p:<link_w$}   {c:<link_w$}   <- differs\n"
+            ));
+            own.push(*name);
+        }
     }
+    let shared = rows.len() - own.len();
+    let summary = match own.as_slice() {
+        [] => "the child shares every namespace with the launcher".to_string(),
+        [one] => format!("the child has its own {one} namespace and shares the other {shared}"),
+        many => format!(
+            "the child has its own {} namespaces and shares the other {shared}",
+            many.join(", ")
+        ),
+    };
+    out.push_str(&format!("nsclone: {summary}\n"));
     out
 }
 
@@ -181,7 +207,9 @@ mod tests {
         let table = comparison(me, me);
         assert!(table.contains("uts:["), "{table}");
         assert!(!table.contains("differs"), "{table}");
-        assert_eq!(table.lines().count(), 1 + NAMESPACES.len());
+        assert_eq!(table.lines().count(), 2 + NAMESPACES.len() + 1);
+        assert!(table.ends_with("shares every namespace with the launcher\n"));
+        assert!(table.lines().all(|l| l == l.trim_end()), "{table}");
     }
 
     #[test]

@@ -339,7 +339,7 @@ pub fn sigprocmask(how: i32, set: SigSet) -> Result<SigSet, Errno> {
     };
     let old = SigSet::from_bits(old);
     let why = match how {
-        libc::SIG_BLOCK => "blocked signals wait in a queue, to be taken with rt_sigtimedwait",
+        libc::SIG_BLOCK => "blocked, they wait to be taken with rt_sigtimedwait: no handler",
         libc::SIG_SETMASK if set == SigSet::ALL => {
             "no handler may run in the child between clone and exec"
         }
@@ -469,7 +469,7 @@ pub fn setrlimit(resource: u32, limit: u64) -> Result<(), Errno> {
 /// buffers, which in the child would belong to the parent.
 pub fn exit_group(code: i32) -> ! {
     trace!("exit_group({code})" => Ret::NoReturn;
-        "the end: no atexit handler runs, no stdio buffer is flushed");
+        "leave now: unlike exit(3), no atexit handler runs, no stdio buffer is flushed");
     // SAFETY: exit_group takes an int and does not return.
     let _ = unsafe { syscall!(Sysno::exit_group, code) };
     crate::clone::trap()
