@@ -104,7 +104,7 @@ pub struct ExecPlan {
 pub struct NulError(pub OsString);
 
 impl ExecPlan {
-    /// Prepare to exec `program` with `args` (without argv[0], which is the
+    /// Prepare to exec `program` with `args` (without `argv[0]`, which is the
     /// program's name as given) and the environment `env`, searching `path`
     /// (the value of `PATH`, `None` if unset).
     pub fn new<I>(

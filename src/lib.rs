@@ -15,8 +15,9 @@
 //! 7. [`wait`]: the parent waits with wait4(2) and ends as its child did.
 //!
 //! [`command`] tells that story in one place; [`sys`] is the only module
-//! that makes system calls. Unsafe code is confined to the modules that
-//! need it, and each block says why it is sound.
+//! that makes system calls, and with `--trace` each of its functions writes
+//! the call it made, decoded, with why ([`trace`]). Unsafe code is confined
+//! to the modules that need it, and each block says why it is sound.
 //!
 //! ```no_run
 //! use nsclone::{Command, namespace::Hostname};

@@ -34,7 +34,7 @@
 //!
 //! # Tracing a new system call
 //! Add the typed function to [`crate::sys`] as usual, keep the raw result in
-//! a variable, and write one [`trace!`](crate::trace::trace) line before
+//! a variable, and write one `trace!` line before
 //! returning it:
 //!
 //! ```ignore
@@ -164,9 +164,9 @@ impl fmt::Display for Ret<'_> {
     }
 }
 
-/// Format and write one line: `who[pid] CALL RESULT  # WHY`. Use [`trace!`]
+/// Format and write one line: `who[pid] CALL RESULT  # WHY`. Use `trace!`
 /// rather than calling this directly.
-pub fn emit(call: fmt::Arguments<'_>, ret: Ret<'_>, why: Option<fmt::Arguments<'_>>) {
+pub(crate) fn emit(call: fmt::Arguments<'_>, ret: Ret<'_>, why: Option<fmt::Arguments<'_>>) {
     let pid = sys::getpid();
     let who = if pid == launcher_pid() {
         "launcher"
