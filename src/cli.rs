@@ -8,6 +8,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
 use nsclone::namespace::Hostname;
+use nsclone::signal;
 
 /// The hostname set when none is given, as in the article nsclone grew from.
 pub const DEFAULT_HOSTNAME: &str = "newhostname";
@@ -29,6 +30,10 @@ Options:
                        (default: newhostname)
       --show-ns        print the parent's and the child's /proc/PID/ns links
                        side by side, marking those that differ
+      --kill-child[=SIG]
+                       when nsclone dies, even by SIGKILL, the kernel sends
+                       SIG to the command (a name such as TERM, or a number;
+                       default: KILL)
   -q, --quiet          print nothing but errors
   -h, --help           print this help and exit
   -V, --version        print the version and exit
@@ -58,6 +63,8 @@ pub struct Options {
     pub hostname: Hostname,
     pub show_ns: bool,
     pub quiet: bool,
+    /// `--kill-child`: the signal the command gets when nsclone dies.
+    pub kill_child: Option<i32>,
     /// The program and its arguments; never empty.
     pub command: Vec<OsString>,
 }
@@ -74,22 +81,32 @@ pub fn parse(
     let mut hostname = Hostname::new(DEFAULT_HOSTNAME).expect("valid default");
     let mut show_ns = false;
     let mut quiet = false;
+    let mut kill_child = None;
     let mut command = Vec::new();
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+    while let Some(arg) = parser.next().map_err(one_line)? {
         match arg {
             Short('H') | Long("hostname") => {
-                let name = parser.value().map_err(|e| e.to_string())?.into_vec();
+                let name = parser.value().map_err(one_line)?.into_vec();
                 hostname = Hostname::new(name).map_err(|e| format!("--hostname: {e}"))?;
             }
             Long("show-ns") => show_ns = true,
+            Long("kill-child") => {
+                kill_child = Some(match parser.optional_value() {
+                    None => libc::SIGKILL,
+                    Some(sig) => sig
+                        .to_str()
+                        .and_then(signal::parse)
+                        .ok_or_else(|| one_line(format!("--kill-child: unknown signal {sig:?}")))?,
+                });
+            }
             Short('q') | Long("quiet") => quiet = true,
             Short('h') | Long("help") => return Ok(Action::Help),
             Short('V') | Long("version") => return Ok(Action::Version),
             Value(program) => {
                 command.push(program);
-                command.extend(parser.raw_args().map_err(|e| e.to_string())?);
+                command.extend(parser.raw_args().map_err(one_line)?);
             }
-            _ => return Err(arg.unexpected().to_string()),
+            _ => return Err(one_line(arg.unexpected())),
         }
     }
     if command.is_empty() {
@@ -100,8 +117,22 @@ pub fn parse(
         hostname,
         show_ns,
         quiet,
+        kill_child,
         command,
     }))
+}
+
+/// An error message on one line: control characters that came from the
+/// arguments (a newline in an option's name) are shown escaped.
+fn one_line(error: impl ToString) -> String {
+    let message = error.to_string();
+    message
+        .chars()
+        .flat_map(|c| match c.is_control() {
+            true => c.escape_default().collect::<Vec<_>>(),
+            false => vec![c],
+        })
+        .collect()
 }
 
 #[cfg(test)]

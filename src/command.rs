@@ -3,17 +3,21 @@
 //! Parent, before clone (it may allocate):
 //! 1. prepare the exec: argv, envp and every PATH candidate ([`ExecPlan`]);
 //! 2. note the identity of its own UTS namespace;
-//! 3. open a close-on-exec pipe on which the child reports a failure;
+//! 3. open a close-on-exec pipe on which the child reports a failure, and,
+//!    if the child must wait for a go-ahead or watch for the parent's death,
+//!    a second one whose write end only the parent keeps;
 //! 4. map the child's stack with its guard page ([`Stack`]);
 //! 5. block every signal, so that no handler of the caller can run in the
 //!    child before exec.
 //!
 //! Then clone(`CLONE_NEWUTS | SIGCHLD`) ([`crate::clone`]). The child, which
 //! may not allocate:
-//! 1. checks that its UTS namespace is not the parent's, then sets the
+//! 1. with [`Command::parent_death_signal`], arms `PR_SET_PDEATHSIG`
+//!    (prctl(2)), then makes sure its parent did not die before that;
+//! 2. checks that its UTS namespace is not the parent's, then sets the
 //!    hostname with sethostname(2);
-//! 2. restores the signal mask the command should start with;
-//! 3. execs ([`ExecPlan::exec`]). On success the pipe closes by itself
+//! 3. restores the signal mask the command should start with;
+//! 4. execs ([`ExecPlan::exec`]). On success the pipe closes by itself
 //!    (`O_CLOEXEC`), and the parent reads end-of-file; on failure the child
 //!    writes what failed into the pipe and exits with 125, 126 or 127.
 //!
@@ -27,7 +31,7 @@ use syscalls::Errno;
 
 use crate::clone;
 use crate::error::{EXIT_LAUNCHER, Error};
-use crate::exec::{ExecFailure, ExecPlan};
+use crate::exec::{self, ExecFailure, ExecPlan};
 use crate::namespace::{self, Hostname};
 use crate::signal::{self, SigSet};
 use crate::stack::Stack;
@@ -46,6 +50,7 @@ pub struct Command {
     args: Vec<OsString>,
     hostname: Option<Hostname>,
     signal_mask: Option<SigSet>,
+    pdeathsig: Option<i32>,
 }
 
 /// A running child, to be waited for.
@@ -75,6 +80,7 @@ impl Command {
             args: Vec::new(),
             hostname: None,
             signal_mask: None,
+            pdeathsig: None,
         }
     }
 
@@ -105,6 +111,28 @@ impl Command {
         self
     }
 
+    /// Have the kernel send `sig` to the child when the thread that spawned
+    /// it exits, or the whole process dies, even by SIGKILL (prctl(2)
+    /// `PR_SET_PDEATHSIG`; `unshare --kill-child`).
+    ///
+    /// The child arms it before exec, then checks that its parent is still
+    /// there: a parent that died before the signal was armed would never
+    /// send it, so the child then exits with 125 instead of running the
+    /// command. The check does not use getppid(2), which returns 0 in a new
+    /// PID namespace, but a pipe whose write end only the parent keeps: when
+    /// the parent is gone, the pipe reports a hang-up.
+    ///
+    /// Caveats, from the kernel: the signal follows the spawning *thread*,
+    /// so spawn from a thread that outlives the child; it is cleared when
+    /// the command execs a set-user-ID program or changes its credentials.
+    /// In a multi-threaded caller, a child that another thread is spawning at
+    /// the same moment holds a copy of the write end until it execs, so a
+    /// parent that dies in that instant may go unnoticed by the check.
+    pub fn parent_death_signal(&mut self, sig: i32) -> &mut Command {
+        self.pdeathsig = Some(sig);
+        self
+    }
+
     /// Start the command in a new UTS namespace.
     ///
     /// Returns once the command has been exec'd, or with the error that
@@ -128,24 +156,40 @@ impl Command {
         let parent_uts = namespace::uts_of_self()
             .map_err(|e| Error::syscall("stat(\"/proc/self/ns/uts\")", e))?;
         let (report_r, report_w) = sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?;
-        let hold = match before_exec {
-            Some(_) => Some(sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?),
-            None => None,
+        // The parent pipe: the child reads the go-ahead on it (`spawn_with`)
+        // or polls it to learn that the parent is still alive
+        // (`parent_death_signal`). Only the parent keeps its write end.
+        let hold = before_exec.is_some();
+        let parent_pipe = match hold || self.pdeathsig.is_some() {
+            true => Some(sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?),
+            false => None,
         };
         let stack = Stack::new().map_err(|e| Error::syscall("mmap(child stack)", e))?;
         let hostname = self.hostname.as_ref().map(Hostname::as_bytes);
+        let pdeathsig = self.pdeathsig;
 
         let old_mask =
             signal::set_mask(SigSet::ALL).map_err(|e| Error::syscall("rt_sigprocmask", e))?;
         let child_mask = self.signal_mask.unwrap_or(old_mask);
         let report = Reporter(report_w.raw());
         let mut child = || -> i32 {
-            if let Some((go_r, go_w)) = &hold {
+            if let Some(sig) = pdeathsig {
+                if let Err(errno) = sys::set_pdeathsig(sig) {
+                    return report.step(Step::ParentDeathSignal, errno);
+                }
+            }
+            if let Some((parent_r, parent_w)) = &parent_pipe {
                 // Close our copy of the write end, so that the parent's
-                // death reads as end-of-file instead of waiting forever.
-                sys::close(go_w.raw());
-                if sys::read(go_r.raw(), &mut [0u8]) != Ok(1) {
-                    return report.step(Step::Hold, Errno::EPIPE);
+                // death reads as end-of-file (or a hang-up) on the read end.
+                sys::close(parent_w.raw());
+                if hold {
+                    if sys::read(parent_r.raw(), &mut [0u8]) != Ok(1) {
+                        return report.step(Step::Hold, Errno::EPIPE);
+                    }
+                } else if !parent_alive(parent_r) {
+                    // The parent died before the death signal was armed, so
+                    // it will never come. Nobody is left to read a report.
+                    return EXIT_LAUNCHER;
                 }
             }
             if let Some(name) = hostname {
@@ -173,12 +217,16 @@ impl Command {
         drop(stack);
         drop(report_w);
         let pid = cloned.map_err(|e| Error::syscall("clone(CLONE_NEWUTS|SIGCHLD)", e))?;
-        if let (Some(before_exec), Some((_, go_w))) = (before_exec, hold) {
+        if let (Some(before_exec), Some((_, go_w))) = (before_exec, &parent_pipe) {
             before_exec(pid);
             // If this write fails the child reads end-of-file and reports it.
             let _ = sys::write(go_w.raw(), &[1]);
         }
-        match read_report(&report_r) {
+        // The parent pipe stays open until the report is read: by then the
+        // child has exec'd or failed, and is past its checks.
+        let report = read_report(&report_r);
+        drop(parent_pipe);
+        match report {
             None => Ok(Child { pid }),
             Some(report) => {
                 // The child has exited or is about to: reap it.
@@ -193,6 +241,7 @@ impl Command {
         let errno = Errno::new(report.errno);
         match report.step {
             Step::Hold => Error::syscall("child: read(hold pipe)", errno),
+            Step::ParentDeathSignal => Error::syscall("child: prctl(PR_SET_PDEATHSIG)", errno),
             Step::SameUtsNamespace if errno == Errno::EPERM => Error::SameUtsNamespace,
             Step::SameUtsNamespace => Error::syscall("child: stat(\"/proc/self/ns/uts\")", errno),
             Step::Sethostname => Error::Sethostname {
@@ -206,16 +255,19 @@ impl Command {
             Step::Exec => {
                 let candidate = usize::try_from(report.candidate).ok();
                 let path = candidate.and_then(|i| plan.candidate(i));
+                let path: Option<OsString> = path
+                    .map(|p| std::os::unix::ffi::OsStrExt::from_bytes(p.to_bytes()))
+                    .map(|p: &OsStr| p.to_owned());
+                let failure = ExecFailure {
+                    errno,
+                    candidate,
+                    interpreter_missing: report.interpreter_missing,
+                };
                 Error::Exec {
                     program: plan.program().to_owned(),
-                    path: path
-                        .map(|p| std::os::unix::ffi::OsStrExt::from_bytes(p.to_bytes()))
-                        .map(|p: &OsStr| p.to_owned()),
-                    failure: ExecFailure {
-                        errno,
-                        candidate,
-                        interpreter_missing: report.interpreter_missing,
-                    },
+                    reason: path.as_deref().and_then(|p| exec::explain(p, &failure)),
+                    path,
+                    failure,
                 }
             }
         }
@@ -231,6 +283,7 @@ enum Step {
     Sethostname = 3,
     SignalMask = 4,
     Exec = 5,
+    ParentDeathSignal = 6,
 }
 
 /// What the child reports when a step fails: 16 bytes, written at once
@@ -263,6 +316,7 @@ impl Report {
             3 => Step::Sethostname,
             4 => Step::SignalMask,
             5 => Step::Exec,
+            6 => Step::ParentDeathSignal,
             _ => return None,
         };
         Some(Report {
@@ -302,6 +356,22 @@ impl Reporter {
 
     fn send(&self, report: Report) {
         let _ = sys::write(self.0, &report.to_bytes());
+    }
+}
+
+/// In the child: is the parent still alive? Its write end of `pipe` is
+/// open exactly as long as it is (the child has closed its own copy), and a
+/// pipe whose write ends are all closed polls as hung up (`POLLHUP`).
+fn parent_alive(pipe: &Fd) -> bool {
+    let mut fds = [libc::pollfd {
+        fd: pipe.raw(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    match sys::poll_now(&mut fds) {
+        Ok(_) => fds[0].revents & libc::POLLHUP == 0,
+        // Unable to tell: do not run a command that may be left unguarded.
+        Err(_) => false,
     }
 }
 

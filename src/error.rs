@@ -49,6 +49,8 @@ pub enum Error {
         path: Option<OsString>,
         /// The child's report.
         failure: ExecFailure,
+        /// What the parent found when it looked at `path` ([`crate::exec::explain`]).
+        reason: Option<String>,
     },
 }
 
@@ -127,17 +129,13 @@ impl fmt::Display for Error {
                 program,
                 path,
                 failure,
+                reason,
             } => {
                 let errno = describe(failure.errno);
-                match path {
-                    _ if failure.interpreter_missing => write!(
-                        f,
-                        "execve({:?}): {errno}: the file exists, so its interpreter \
-                         (the #! line) or ELF loader is missing",
-                        path.as_deref().unwrap_or(program)
-                    ),
-                    Some(path) if failure.exit_code() == 126 => {
-                        write!(f, "execve({path:?}): {errno}: cannot execute")
+                match (path, reason) {
+                    (Some(path), _) if failure.exit_code() == 126 => {
+                        let reason = reason.as_deref().unwrap_or("cannot execute");
+                        write!(f, "execve({path:?}): {errno}: {reason}")
                     }
                     _ => write!(f, "execvp({program:?}): {errno}: command not found"),
                 }

@@ -83,6 +83,61 @@ impl ExecFailure {
     }
 }
 
+/// Why the file at `path` could not be executed, found by looking at it
+/// after the child reported `failure`: the parent does this, for the
+/// message, since the child may not allocate or read files at leisure.
+/// `None` when there is nothing more to say than the errno.
+pub fn explain(path: &OsStr, failure: &ExecFailure) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+
+    if failure.interpreter_missing {
+        return Some(explain_interpreter(path));
+    }
+    match failure.errno {
+        Errno::EACCES => {
+            let meta = std::fs::metadata(path).ok()?;
+            Some(if meta.is_dir() {
+                "it is a directory".into()
+            } else if !meta.is_file() {
+                "it is not a regular file".into()
+            } else if meta.permissions().mode() & 0o111 == 0 {
+                "it has no execute permission (chmod +x)".into()
+            } else {
+                "permission denied: the file system may be mounted noexec".into()
+            })
+        }
+        Errno::ENOEXEC => Some(format!(
+            "the kernel cannot run this format, and neither could {}",
+            SHELL.to_string_lossy()
+        )),
+        _ => None,
+    }
+}
+
+/// The file exists, yet execve said ENOENT: name what is missing.
+fn explain_interpreter(path: &OsStr) -> String {
+    use std::io::Read;
+
+    let mut head = [0u8; 256];
+    let len = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let head = &head[..len];
+    if let Some(line) = head.strip_prefix(b"#!") {
+        let line = line.split(|&b| b == b'\n').next().unwrap_or_default();
+        let interpreter = line
+            .split(|b| b.is_ascii_whitespace())
+            .find(|w| !w.is_empty())
+            .unwrap_or_default();
+        let interpreter = String::from_utf8_lossy(interpreter);
+        format!("its interpreter {interpreter:?} (the #! line) does not exist")
+    } else if head.starts_with(b"\x7fELF") {
+        "its ELF interpreter (the dynamic loader named in the binary) does not exist".into()
+    } else {
+        "the file exists, so its interpreter or loader is missing".into()
+    }
+}
+
 /// Everything the child needs to exec, prepared by the parent before clone.
 pub struct ExecPlan {
     /// The command's name, as given (for messages).

@@ -14,6 +14,9 @@
 //! 6. [`exec`]: it execs the command with execve(2), searching PATH itself;
 //! 7. [`wait`]: the parent waits with wait4(2) and ends as its child did.
 //!
+//! Before any of it, the binary checks its [`credentials`]: it refuses to
+//! run set-user-ID.
+//!
 //! [`command`] tells that story in one place; [`sys`] is the only module
 //! that makes system calls. Unsafe code is confined to the modules that
 //! need it, and each block says why it is sound.
@@ -35,6 +38,7 @@
 pub mod clone;
 #[allow(unsafe_code)]
 pub mod command;
+pub mod credentials;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod exec;

@@ -8,11 +8,16 @@ use std::process::exit;
 
 use nsclone::error::EXIT_LAUNCHER;
 use nsclone::signal::{self, SUPERVISED};
-use nsclone::{Command, Error, WaitStatus, namespace, sys};
+use nsclone::{Command, Error, WaitStatus, credentials, namespace, sys};
 
 use cli::{Action, Options};
 
 fn main() {
+    // First of all: a set-user-ID nsclone would run any command as root.
+    if let Err(refused) = credentials::refuse_setuid() {
+        eprintln!("nsclone: {refused}");
+        exit(EXIT_LAUNCHER);
+    }
     let options = match cli::parse(std::env::args_os().skip(1), std::env::var_os("SHELL")) {
         Ok(Action::Run(options)) => options,
         Ok(Action::Help) => {
@@ -47,6 +52,9 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
         .args(&options.command[1..])
         .hostname(options.hostname.clone())
         .signal_mask(original);
+    if let Some(sig) = options.kill_child {
+        command.parent_death_signal(sig);
+    }
 
     if !options.quiet {
         let host = namespace::hostname().unwrap_or_default();

@@ -164,6 +164,22 @@ pub fn name(sig: i32) -> &'static str {
         .unwrap_or("a real-time signal")
 }
 
+/// The highest signal number the kernel knows (`_NSIG - 1`, `SIGRTMAX`).
+pub const SIGNAL_MAX: i32 = 64;
+
+/// Parse a signal as kill(1) takes it: a number (`15`), or a name with or
+/// without its `SIG` prefix, in any case (`SIGTERM`, `term`). Real-time
+/// signals are accepted by number only.
+pub fn parse(text: &str) -> Option<i32> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let sig = text.parse::<i32>().ok()?;
+        return (1..=SIGNAL_MAX).contains(&sig).then_some(sig);
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    (1..32).find(|&sig| self::name(sig)[3..] == *name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +199,25 @@ mod tests {
         assert_eq!(name(libc::SIGKILL), "SIGKILL");
         assert_eq!(name(libc::SIGSYS), "SIGSYS");
         assert_eq!(name(40), "a real-time signal");
+    }
+
+    #[test]
+    fn signals_parse_by_name_and_number() {
+        for text in ["SIGTERM", "TERM", "term", "SigTerm", "15"] {
+            assert_eq!(parse(text), Some(libc::SIGTERM), "{text}");
+        }
+        assert_eq!(parse("KILL"), Some(libc::SIGKILL));
+        assert_eq!(parse("sys"), Some(libc::SIGSYS));
+        assert_eq!(parse("64"), Some(64));
+        for bad in ["", "0", "65", "-9", "SIG", "SIGFOO", "9x", " 9", "+9"] {
+            assert_eq!(parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_named_signal_parses_back() {
+        for sig in 1..32 {
+            assert_eq!(parse(name(sig)), Some(sig));
+        }
     }
 }

@@ -46,6 +46,53 @@ pub fn getpid() -> Pid {
     unsafe { syscall!(Sysno::getpid) }.map_or(0, |pid| pid as Pid)
 }
 
+/// getresuid(2): the caller's real, effective and saved user ids.
+pub fn getresuid() -> (u32, u32, u32) {
+    let mut ids = [0u32; 3];
+    // SAFETY: the kernel writes one uid into each of the three pointers,
+    // which point into `ids`; it cannot fail with valid pointers.
+    let _ = unsafe {
+        syscall!(
+            Sysno::getresuid,
+            ids.as_mut_ptr(),
+            ids.as_mut_ptr().add(1),
+            ids.as_mut_ptr().add(2)
+        )
+    };
+    (ids[0], ids[1], ids[2])
+}
+
+/// getresgid(2): the caller's real, effective and saved group ids.
+pub fn getresgid() -> (u32, u32, u32) {
+    let mut ids = [0u32; 3];
+    // SAFETY: as for getresuid, with gids.
+    let _ = unsafe {
+        syscall!(
+            Sysno::getresgid,
+            ids.as_mut_ptr(),
+            ids.as_mut_ptr().add(1),
+            ids.as_mut_ptr().add(2)
+        )
+    };
+    (ids[0], ids[1], ids[2])
+}
+
+/// prctl(2) `PR_SET_PDEATHSIG`: have the kernel send `sig` to the caller
+/// when its parent *thread* exits (not only when the whole parent process
+/// does). The setting survives execve(2), except of a set-user-ID or
+/// set-group-ID program or one with file capabilities.
+pub fn set_pdeathsig(sig: i32) -> Result<(), Errno> {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number and touches no memory.
+    unsafe { syscall!(Sysno::prctl, libc::PR_SET_PDEATHSIG, sig, 0, 0, 0) }.map(drop)
+}
+
+/// prctl(2) `PR_SET_CHILD_SUBREAPER`: orphaned descendants of the caller are
+/// reparented to it rather than to init, so it can wait for them.
+pub fn set_child_subreaper() -> Result<(), Errno> {
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes a flag and touches no memory.
+    unsafe { syscall!(Sysno::prctl, libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }.map(drop)
+}
+
 /// mmap(2) of private anonymous memory, for a child stack.
 ///
 /// Returns the address of `len` bytes mapped with `prot` and `flags`
@@ -107,6 +154,28 @@ pub fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
             Err(Errno::EINTR) => continue,
             other => return other,
         }
+    }
+}
+
+/// ppoll(2) without waiting: which of `fds` are ready now. Fills each
+/// `revents` and returns how many have events. `POLLHUP` on a pipe's read
+/// end means every write end is closed.
+pub fn poll_now(fds: &mut [libc::pollfd]) -> Result<usize, Errno> {
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: the kernel reads and updates `fds.len()` pollfd structures in
+    // `fds` and reads one timespec; no signal mask is passed.
+    unsafe {
+        syscall!(
+            Sysno::ppoll,
+            fds.as_mut_ptr(),
+            fds.len(),
+            &zero as *const libc::timespec,
+            0,
+            0
+        )
     }
 }
 
