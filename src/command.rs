@@ -22,6 +22,7 @@
 
 use std::env;
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 use syscalls::Errno;
 
@@ -208,9 +209,7 @@ impl Command {
                 let path = candidate.and_then(|i| plan.candidate(i));
                 Error::Exec {
                     program: plan.program().to_owned(),
-                    path: path
-                        .map(|p| std::os::unix::ffi::OsStrExt::from_bytes(p.to_bytes()))
-                        .map(|p: &OsStr| p.to_owned()),
+                    path: path.map(|p| OsStr::from_bytes(p.to_bytes()).to_owned()),
                     failure: ExecFailure {
                         errno,
                         candidate,

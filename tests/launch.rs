@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 
-use common::{Host, nsclone, privileged, run, stderr, stdout};
+use common::{Host, executable, nsclone, privileged, run, stderr, stdout, tempdir};
 
 #[test]
 fn the_child_has_its_own_hostname_and_the_host_keeps_its_own() {
@@ -91,7 +91,7 @@ fn a_file_that_cannot_be_executed_exits_126() {
         return;
     }
     let dir = tempdir();
-    let file = dir.join("data");
+    let file = dir.path().join("data");
     std::fs::write(&file, "not a program").unwrap();
     let out = run(&["-q", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(126));
@@ -101,7 +101,7 @@ fn a_file_that_cannot_be_executed_exits_126() {
         stderr(&out)
     );
 
-    let out = run(&["-q", dir.to_str().unwrap()]);
+    let out = run(&["-q", dir.path().to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
         Some(126),
@@ -116,7 +116,7 @@ fn a_script_whose_interpreter_is_missing_exits_126() {
         return;
     }
     let dir = tempdir();
-    let script = executable(&dir, "bad", "#!/no/such/interpreter\n");
+    let script = executable(dir.path(), "bad", "#!/no/such/interpreter\n");
     let out = run(&["-q", script.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(126));
     assert!(stderr(&out).contains("interpreter"), "{}", stderr(&out));
@@ -129,11 +129,11 @@ fn a_script_without_a_shebang_runs_through_bin_sh() {
     }
     let dir = tempdir();
     executable(
-        &dir,
+        dir.path(),
         "plain",
         "echo from a plain script: \"$@\" $(hostname)\n",
     );
-    let path = format!("{}:/usr/bin:/bin", dir.display());
+    let path = format!("{}:/usr/bin:/bin", dir.path().display());
     let out = nsclone()
         .args(["-q", "plain", "a b"])
         .env("PATH", path)
@@ -153,8 +153,8 @@ fn the_path_search_skips_entries_without_the_command() {
         return;
     }
     let dir = tempdir();
-    executable(&dir, "found-here", "#!/bin/sh\necho found\n");
-    let path = format!("/no/such/dir:/etc/passwd:{}", dir.display());
+    executable(dir.path(), "found-here", "#!/bin/sh\necho found\n");
+    let path = format!("/no/such/dir:/etc/passwd:{}", dir.path().display());
     let out = nsclone()
         .args(["-q", "found-here"])
         .env("PATH", path)
@@ -355,7 +355,8 @@ fn strace_shows_one_clone_a_child_sethostname_and_two_execs() {
         eprintln!("\n!!!!! {message} !!!!!\n");
         return;
     }
-    let log = tempdir().join("strace.log");
+    let dir = tempdir();
+    let log = dir.path().join("strace.log");
     let status = Command::new("strace")
         .args([
             "-f",
@@ -407,27 +408,4 @@ fn strace_shows_one_clone_a_child_sethostname_and_two_execs() {
         execs[1].starts_with(&format!("{child} ")) && execs[1].contains("= 0"),
         "{log}"
     );
-}
-
-/// A fresh temporary directory, removed at exit by nobody: the tests leave
-/// only small files under the system's temporary directory.
-fn tempdir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "nsclone-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Write an executable file `name` with `text` into `dir`.
-fn executable(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
 }

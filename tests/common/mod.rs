@@ -30,7 +30,6 @@ pub fn stderr(output: &Output) -> String {
 /// it says so loudly; under CI (CI=true) a skip is a failure, so that no
 /// privileged test ever passes silently where it should have run.
 pub fn privileged(test: &str) -> bool {
-    // SAFETY-free: geteuid is read through /proc to keep tests libc-free.
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let euid = status
         .lines()
@@ -79,4 +78,21 @@ impl Host {
     pub fn assert_unchanged(&self) {
         assert_eq!(&Host::snapshot(), self, "the host changed");
     }
+}
+
+/// A fresh temporary directory, removed when dropped.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("nsclone-test-")
+        .tempdir()
+        .unwrap()
+}
+
+/// Write an executable file `name` containing `text` into `dir`.
+pub fn executable(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
 }
