@@ -26,6 +26,7 @@
 
 use std::env;
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 use syscalls::Errno;
 
@@ -255,9 +256,7 @@ impl Command {
             Step::Exec => {
                 let candidate = usize::try_from(report.candidate).ok();
                 let path = candidate.and_then(|i| plan.candidate(i));
-                let path: Option<OsString> = path
-                    .map(|p| std::os::unix::ffi::OsStrExt::from_bytes(p.to_bytes()))
-                    .map(|p: &OsStr| p.to_owned());
+                let path = path.map(|p| OsStr::from_bytes(p.to_bytes()).to_owned());
                 let failure = ExecFailure {
                     errno,
                     candidate,
