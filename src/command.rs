@@ -16,7 +16,8 @@
 //!    (prctl(2)), then makes sure its parent did not die before that;
 //! 2. checks that its UTS namespace is not the parent's, then sets the
 //!    hostname with sethostname(2);
-//! 3. restores the signal mask the command should start with;
+//! 3. gives SIGPIPE back its default action (the Rust runtime ignores it)
+//!    and restores the signal mask the command should start with;
 //! 4. execs ([`ExecPlan::exec`]). On success the pipe closes by itself
 //!    (`O_CLOEXEC`), and the parent reads end-of-file; on failure the child
 //!    writes what failed into the pipe and exits with 125, 126 or 127.
@@ -203,6 +204,13 @@ impl Command {
                     return report.step(Step::Sethostname, errno);
                 }
             }
+            // Every Rust program ignores SIGPIPE from its start, nsclone
+            // included, and an ignored signal stays ignored through exec: the
+            // command would never die of a closed pipe. Like
+            // std::process::Command, give it back the default action.
+            if let Err(errno) = sys::sigaction_default(libc::SIGPIPE) {
+                return report.step(Step::SigpipeDefault, errno);
+            }
             if let Err(errno) = signal::set_mask(child_mask) {
                 return report.step(Step::SignalMask, errno);
             }
@@ -253,6 +261,7 @@ impl Command {
                 errno,
             },
             Step::SignalMask => Error::syscall("child: rt_sigprocmask", errno),
+            Step::SigpipeDefault => Error::syscall("child: rt_sigaction(SIGPIPE, SIG_DFL)", errno),
             Step::Exec => {
                 let candidate = usize::try_from(report.candidate).ok();
                 let path = candidate.and_then(|i| plan.candidate(i));
@@ -283,6 +292,7 @@ enum Step {
     SignalMask = 4,
     Exec = 5,
     ParentDeathSignal = 6,
+    SigpipeDefault = 7,
 }
 
 /// What the child reports when a step fails: 16 bytes, written at once
@@ -316,6 +326,7 @@ impl Report {
             4 => Step::SignalMask,
             5 => Step::Exec,
             6 => Step::ParentDeathSignal,
+            7 => Step::SigpipeDefault,
             _ => return None,
         };
         Some(Report {

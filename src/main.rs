@@ -2,6 +2,8 @@
 //! The mechanics are in the library; see `src/lib.rs` for the tour.
 
 mod cli;
+#[cfg(test)]
+mod cli_props;
 
 use std::ffi::OsString;
 use std::process::exit;

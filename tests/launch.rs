@@ -96,7 +96,7 @@ fn a_file_that_cannot_be_executed_exits_126() {
     let out = run(&["-q", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(126));
     assert!(
-        stderr(&out).contains("EACCES (Permission denied): cannot execute"),
+        stderr(&out).contains("EACCES (Permission denied): it has no execute permission"),
         "{}",
         stderr(&out)
     );
@@ -106,6 +106,11 @@ fn a_file_that_cannot_be_executed_exits_126() {
         out.status.code(),
         Some(126),
         "a directory: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).ends_with("EACCES (Permission denied): it is a directory\n"),
+        "{}",
         stderr(&out)
     );
 }
@@ -119,7 +124,14 @@ fn a_script_whose_interpreter_is_missing_exits_126() {
     let script = executable(dir.path(), "bad", "#!/no/such/interpreter\n");
     let out = run(&["-q", script.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(126));
-    assert!(stderr(&out).contains("interpreter"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "ENOENT (No such file or directory): \
+             its interpreter \"/no/such/interpreter\" (the #! line) does not exist"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -78,6 +78,34 @@ impl Host {
     pub fn assert_unchanged(&self) {
         assert_eq!(&Host::snapshot(), self, "the host changed");
     }
+
+    /// A snapshot that checks itself when dropped: `let _host =
+    /// Host::guard();` first in a test asserts, however the test ends, that
+    /// the host is as it was. (Not while the test is already failing: a
+    /// second panic would hide the first.)
+    pub fn guard() -> HostGuard {
+        HostGuard(Host::snapshot())
+    }
+}
+
+/// See [`Host::guard`].
+pub struct HostGuard(Host);
+
+impl Drop for HostGuard {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.0.assert_unchanged();
+        }
+    }
+}
+
+/// How many times a soak test repeats: `quick` in `make test`, `full` with
+/// `NSCLONE_SOAK=full` in the environment.
+pub fn soak(quick: usize, full: usize) -> usize {
+    match std::env::var("NSCLONE_SOAK").as_deref() {
+        Ok("full") => full,
+        _ => quick,
+    }
 }
 
 /// A fresh temporary directory, removed when dropped.
