@@ -120,16 +120,19 @@ impl Command {
     /// The child arms it before exec, then checks that its parent is still
     /// there: a parent that died before the signal was armed would never
     /// send it, so the child then exits with 125 instead of running the
-    /// command. The check does not use getppid(2), which returns 0 in a new
-    /// PID namespace, but a pipe whose write end only the parent keeps: when
-    /// the parent is gone, the pipe reports a hang-up.
+    /// command. Two witnesses tell it: getppid(2), which changes as soon as
+    /// the kernel reparents the child (and sends the armed signal), but reads
+    /// 0 when the parent is in another PID namespace; and a pipe whose write
+    /// end only the parent keeps, which hangs up when the parent's last
+    /// thread has closed its descriptors, just before the kernel reparents
+    /// its children. Together they close the race, except for a
+    /// multi-threaded parent outside the child's PID namespace: there the
+    /// reparenting may come before the hang-up, in the instant between the
+    /// exits of its threads.
     ///
     /// Caveats, from the kernel: the signal follows the spawning *thread*,
     /// so spawn from a thread that outlives the child; it is cleared when
     /// the command execs a set-user-ID program or changes its credentials.
-    /// In a multi-threaded caller, a child that another thread is spawning at
-    /// the same moment holds a copy of the write end until it execs, so a
-    /// parent that dies in that instant may go unnoticed by the check.
     pub fn parent_death_signal(&mut self, sig: i32) -> &mut Command {
         self.pdeathsig = Some(sig);
         self
@@ -169,6 +172,7 @@ impl Command {
         let stack = Stack::new().map_err(|e| Error::syscall("mmap(child stack)", e))?;
         let hostname = self.hostname.as_ref().map(Hostname::as_bytes);
         let pdeathsig = self.pdeathsig;
+        let parent = sys::getpid();
 
         let old_mask =
             signal::set_mask(SigSet::ALL).map_err(|e| Error::syscall("rt_sigprocmask", e))?;
@@ -184,11 +188,10 @@ impl Command {
                 // Close our copy of the write end, so that the parent's
                 // death reads as end-of-file (or a hang-up) on the read end.
                 sys::close(parent_w.raw());
-                if hold {
-                    if sys::read(parent_r.raw(), &mut [0u8]) != Ok(1) {
-                        return report.step(Step::Hold, Errno::EPIPE);
-                    }
-                } else if !parent_alive(parent_r) {
+                if hold && sys::read(parent_r.raw(), &mut [0u8]) != Ok(1) {
+                    return report.step(Step::Hold, Errno::EPIPE);
+                }
+                if pdeathsig.is_some() && !parent_alive(parent, parent_r) {
                     // The parent died before the death signal was armed, so
                     // it will never come. Nobody is left to read a report.
                     return EXIT_LAUNCHER;
@@ -369,10 +372,15 @@ impl Reporter {
     }
 }
 
-/// In the child: is the parent still alive? Its write end of `pipe` is
-/// open exactly as long as it is (the child has closed its own copy), and a
-/// pipe whose write ends are all closed polls as hung up (`POLLHUP`).
-fn parent_alive(pipe: &Fd) -> bool {
+/// In the child, once the parent-death signal is armed: is the parent, the
+/// process `parent`, still alive? See [`Command::parent_death_signal`] for
+/// why it takes two witnesses.
+fn parent_alive(parent: Pid, pipe: &Fd) -> bool {
+    let ppid = sys::getppid();
+    if ppid != parent && ppid != 0 {
+        return false;
+    }
+    // A pipe whose write ends are all closed polls as hung up (POLLHUP).
     let mut fds = [libc::pollfd {
         fd: pipe.raw(),
         events: libc::POLLIN,

@@ -93,6 +93,13 @@ pub fn set_child_subreaper() -> Result<(), Errno> {
     unsafe { syscall!(Sysno::prctl, libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }.map(drop)
 }
 
+/// getppid(2): the process id of the caller's parent, as the caller's PID
+/// namespace sees it: 0 when the parent is outside that namespace.
+pub fn getppid() -> Pid {
+    // SAFETY: getppid takes no arguments and cannot fail.
+    unsafe { syscall!(Sysno::getppid) }.map_or(0, |pid| pid as Pid)
+}
+
 /// mmap(2) of private anonymous memory, for a child stack.
 ///
 /// Returns the address of `len` bytes mapped with `prot` and `flags`
