@@ -93,10 +93,12 @@ pub fn parse(
             Long("kill-child") => {
                 kill_child = Some(match parser.optional_value() {
                     None => libc::SIGKILL,
-                    Some(sig) => sig
-                        .to_str()
-                        .and_then(signal::parse)
-                        .ok_or_else(|| one_line(format!("--kill-child: unknown signal {sig:?}")))?,
+                    Some(sig) => sig.to_str().and_then(signal::parse).ok_or_else(|| {
+                        one_line(format!(
+                            "--kill-child: {sig:?} is not a signal \
+                                 (a name such as TERM, or a number from 1 to 64)"
+                        ))
+                    })?,
                 });
             }
             Short('q') | Long("quiet") => quiet = true,
