@@ -12,7 +12,8 @@
 //! may not allocate:
 //! 1. checks that its UTS namespace is not the parent's, then sets the
 //!    hostname with sethostname(2);
-//! 2. restores the signal mask the command should start with;
+//! 2. restores SIGPIPE's default action and the signal mask the command
+//!    should start with;
 //! 3. execs ([`ExecPlan::exec`]). On success the pipe closes by itself
 //!    (`O_CLOEXEC`), and the parent reads end-of-file; on failure the child
 //!    writes what failed into the pipe and exits with 125, 126 or 127.
@@ -158,6 +159,12 @@ impl Command {
                 if let Err(errno) = sys::sethostname(name) {
                     return report.step(Step::Sethostname, errno);
                 }
+            }
+            // Rust's runtime ignores SIGPIPE in every Rust program, and an
+            // ignored signal stays ignored through exec: give it back its
+            // default action, as std::process::Command does.
+            if let Err(errno) = sys::sigaction_default(libc::SIGPIPE) {
+                return report.step(Step::SignalMask, errno);
             }
             if let Err(errno) = signal::set_mask(child_mask) {
                 return report.step(Step::SignalMask, errno);
