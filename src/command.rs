@@ -16,8 +16,8 @@
 //!    (prctl(2)), then makes sure its parent did not die before that;
 //! 2. checks that its UTS namespace is not the parent's, then sets the
 //!    hostname with sethostname(2);
-//! 3. gives SIGPIPE back its default action (the Rust runtime ignores it)
-//!    and restores the signal mask the command should start with;
+//! 3. restores SIGPIPE's default action and the signal mask the command
+//!    should start with;
 //! 4. execs ([`ExecPlan::exec`]). On success the pipe closes by itself
 //!    (`O_CLOEXEC`), and the parent reads end-of-file; on failure the child
 //!    writes what failed into the pipe and exits with 125, 126 or 127.
@@ -207,10 +207,9 @@ impl Command {
                     return report.step(Step::Sethostname, errno);
                 }
             }
-            // Every Rust program ignores SIGPIPE from its start, nsclone
-            // included, and an ignored signal stays ignored through exec: the
-            // command would never die of a closed pipe. Like
-            // std::process::Command, give it back the default action.
+            // Rust's runtime ignores SIGPIPE in every Rust program, and an
+            // ignored signal stays ignored through exec: give it back its
+            // default action, as std::process::Command does.
             if let Err(errno) = sys::sigaction_default(libc::SIGPIPE) {
                 return report.step(Step::SigpipeDefault, errno);
             }

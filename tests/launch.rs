@@ -180,11 +180,13 @@ fn the_child_is_killed_by_the_same_signal_as_the_command() {
     if !privileged("signals") {
         return;
     }
-    for sig in ["TERM", "INT", "KILL"] {
+    for sig in ["TERM", "INT", "KILL", "PIPE"] {
         let out = run(&["-q", "sh", "-c", &format!("kill -{sig} $$")]);
         let expected = match sig {
             "TERM" => libc::SIGTERM,
             "INT" => libc::SIGINT,
+            // Rust ignores SIGPIPE in nsclone; the command must not inherit that.
+            "PIPE" => libc::SIGPIPE,
             _ => libc::SIGKILL,
         };
         assert_eq!(
