@@ -6,7 +6,7 @@ CMD ?= sh
 NEW_HOSTNAME ?= newhostname
 BIN := target/release/nsclone
 
-.PHONY: build run test lint
+.PHONY: build run test soak lint
 
 build:
 	cargo build --release
@@ -22,6 +22,12 @@ run: build
 test:
 	cargo test --all-targets
 	cargo test --doc
+
+# The soak tests at full counts: 1,000 launches in a row, 10,000 library
+# spawns from 8 threads, 2,000 launchers killed mid-launch, 2,000 random
+# command lines.
+soak:
+	NSCLONE_SOAK=full cargo test --test load --test kill_child_race --test fuzz -- --nocapture
 
 lint:
 	cargo fmt --all -- --check

@@ -30,6 +30,7 @@ fn only_the_uts_namespace_differs_from_the_host() {
     if !privileged("namespaces") {
         return;
     }
+    let _host = Host::guard();
     let script = "for ns in cgroup ipc mnt net pid time user uts; do \
                   echo $ns $(readlink /proc/$$/ns/$ns); done";
     let inside = stdout(&run(&["-q", "sh", "-c", script]));
@@ -50,6 +51,7 @@ fn show_ns_marks_exactly_the_uts_row() {
     if !privileged("--show-ns") {
         return;
     }
+    let _host = Host::guard();
     let out = run(&["--show-ns", "true"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
@@ -65,6 +67,7 @@ fn exit_codes_pass_through() {
     if !privileged("exit codes") {
         return;
     }
+    let _host = Host::guard();
     for code in [0, 1, 42, 255] {
         let out = run(&["-q", "sh", "-c", &format!("exit {code}")]);
         assert_eq!(out.status.code(), Some(code));
@@ -76,6 +79,7 @@ fn a_missing_command_exits_127() {
     if !privileged("127") {
         return;
     }
+    let _host = Host::guard();
     let out = run(&["-q", "no-such-command-nsclone"]);
     assert_eq!(out.status.code(), Some(127));
     assert_eq!(
@@ -90,6 +94,7 @@ fn a_file_that_cannot_be_executed_exits_126() {
     if !privileged("126") {
         return;
     }
+    let _host = Host::guard();
     let dir = tempdir();
     let file = dir.path().join("data");
     std::fs::write(&file, "not a program").unwrap();
@@ -120,6 +125,7 @@ fn a_script_whose_interpreter_is_missing_exits_126() {
     if !privileged("bad interpreter") {
         return;
     }
+    let _host = Host::guard();
     let dir = tempdir();
     let script = executable(dir.path(), "bad", "#!/no/such/interpreter\n");
     let out = run(&["-q", script.to_str().unwrap()]);
@@ -139,6 +145,7 @@ fn a_script_without_a_shebang_runs_through_bin_sh() {
     if !privileged("ENOEXEC") {
         return;
     }
+    let _host = Host::guard();
     let dir = tempdir();
     executable(
         dir.path(),
@@ -164,6 +171,7 @@ fn the_path_search_skips_entries_without_the_command() {
     if !privileged("PATH") {
         return;
     }
+    let _host = Host::guard();
     let dir = tempdir();
     executable(dir.path(), "found-here", "#!/bin/sh\necho found\n");
     let path = format!("/no/such/dir:/etc/passwd:{}", dir.path().display());
@@ -180,6 +188,7 @@ fn the_child_is_killed_by_the_same_signal_as_the_command() {
     if !privileged("signals") {
         return;
     }
+    let _host = Host::guard();
     for sig in ["TERM", "INT", "KILL", "PIPE"] {
         let out = run(&["-q", "sh", "-c", &format!("kill -{sig} $$")]);
         let expected = match sig {
@@ -203,6 +212,7 @@ fn sigterm_and_sighup_to_the_launcher_reach_the_child() {
     if !privileged("forwarding") {
         return;
     }
+    let _host = Host::guard();
     for (sig, code) in [(libc::SIGTERM, 7), (libc::SIGHUP, 8)] {
         let script = "trap 'exit 7' TERM; trap 'exit 8' HUP; echo ready; \
                       while :; do sleep 0.05; done";
@@ -228,6 +238,7 @@ fn stdin_stdout_argv_and_environment_pass_through() {
     if !privileged("pass-through") {
         return;
     }
+    let _host = Host::guard();
     let mut child = nsclone()
         .args(["-q", "tr", "a-z", "A-Z"])
         .stdin(Stdio::piped())
@@ -272,6 +283,7 @@ fn no_descriptor_of_the_launcher_reaches_the_command() {
     if !privileged("descriptors") {
         return;
     }
+    let _host = Host::guard();
     let list = "ls /proc/$$/fd";
     let direct = stdout(&Command::new("sh").args(["-c", list]).output().unwrap());
     for mode in [&["-q"][..], &["--show-ns"][..]] {
@@ -410,6 +422,7 @@ fn strace_shows_one_clone_a_child_sethostname_and_two_execs() {
     if !privileged("strace") {
         return;
     }
+    let _host = Host::guard();
     if Command::new("strace").arg("-V").output().is_err() {
         let message = "SKIPPED strace test: strace is not installed";
         assert!(

@@ -96,6 +96,7 @@ fn a_stack_overflow_runs_down_to_the_guard_page_and_kills_only_the_child() {
 
 #[test]
 fn the_child_runs_its_closure_and_exits_with_its_value() {
+    let _host = Host::guard();
     let stack = Stack::new().unwrap();
     let mut child = || 42;
     // SAFETY: the closure returns a constant.
