@@ -127,14 +127,15 @@ pub fn parse(
 /// An error message on one line: control characters that came from the
 /// arguments (a newline in an option's name) are shown escaped.
 fn one_line(error: impl ToString) -> String {
-    let message = error.to_string();
-    message
-        .chars()
-        .flat_map(|c| match c.is_control() {
-            true => c.escape_default().collect::<Vec<_>>(),
-            false => vec![c],
-        })
-        .collect()
+    let mut line = String::new();
+    for c in error.to_string().chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    line
 }
 
 #[cfg(test)]

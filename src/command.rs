@@ -191,10 +191,15 @@ impl Command {
                 if hold && sys::read(parent_r.raw(), &mut [0u8]) != Ok(1) {
                     return report.step(Step::Hold, Errno::EPIPE);
                 }
-                if pdeathsig.is_some() && !parent_alive(parent, parent_r) {
-                    // The parent died before the death signal was armed, so
-                    // it will never come. Nobody is left to read a report.
-                    return EXIT_LAUNCHER;
+                if pdeathsig.is_some() {
+                    match parent_alive(parent, parent_r) {
+                        Ok(true) => {}
+                        // The parent died before the death signal was armed,
+                        // so it will never come. Nobody is left to read a
+                        // report.
+                        Ok(false) => return EXIT_LAUNCHER,
+                        Err(errno) => return report.step(Step::ParentCheck, errno),
+                    }
                 }
             }
             if let Some(name) = hostname {
@@ -264,6 +269,7 @@ impl Command {
             },
             Step::SignalMask => Error::syscall("child: rt_sigprocmask", errno),
             Step::SigpipeDefault => Error::syscall("child: rt_sigaction(SIGPIPE, SIG_DFL)", errno),
+            Step::ParentCheck => Error::syscall("child: ppoll(parent pipe)", errno),
             Step::Exec => {
                 let candidate = usize::try_from(report.candidate).ok();
                 let path = candidate.and_then(|i| plan.candidate(i));
@@ -295,6 +301,7 @@ enum Step {
     Exec = 5,
     ParentDeathSignal = 6,
     SigpipeDefault = 7,
+    ParentCheck = 8,
 }
 
 /// What the child reports when a step fails: 16 bytes, written at once
@@ -329,6 +336,7 @@ impl Report {
             5 => Step::Exec,
             6 => Step::ParentDeathSignal,
             7 => Step::SigpipeDefault,
+            8 => Step::ParentCheck,
             _ => return None,
         };
         Some(Report {
@@ -374,10 +382,10 @@ impl Reporter {
 /// In the child, once the parent-death signal is armed: is the parent, the
 /// process `parent`, still alive? See [`Command::parent_death_signal`] for
 /// why it takes two witnesses.
-fn parent_alive(parent: Pid, pipe: &Fd) -> bool {
+fn parent_alive(parent: Pid, pipe: &Fd) -> Result<bool, Errno> {
     let ppid = sys::getppid();
     if ppid != parent && ppid != 0 {
-        return false;
+        return Ok(false);
     }
     // A pipe whose write ends are all closed polls as hung up (POLLHUP).
     let mut fds = [libc::pollfd {
@@ -385,11 +393,8 @@ fn parent_alive(parent: Pid, pipe: &Fd) -> bool {
         events: libc::POLLIN,
         revents: 0,
     }];
-    match sys::poll_now(&mut fds) {
-        Ok(_) => fds[0].revents & libc::POLLHUP == 0,
-        // Unable to tell: do not run a command that may be left unguarded.
-        Err(_) => false,
-    }
+    sys::poll_now(&mut fds)?;
+    Ok(fds[0].revents & libc::POLLHUP == 0)
 }
 
 /// Read the child's report: `None` at end-of-file, which means the exec
