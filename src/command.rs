@@ -31,7 +31,8 @@
 //!    ([`namespace::mount`]);
 //! 5. network namespace: checks it is not the parent's, brings `lo` up
 //!    ([`namespace::net`]);
-//! 6. restores the signal mask the command should start with;
+//! 6. restores SIGPIPE's default action and the signal mask the command
+//!    should start with;
 //! 7. execs ([`ExecPlan::exec`]). On success the report pipe closes by
 //!    itself (`O_CLOEXEC`) and the parent reads end-of-file; on failure the
 //!    child writes which step failed into the pipe and exits with 125, 126
@@ -50,6 +51,7 @@
 
 use std::env;
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 use syscalls::Errno;
 
@@ -337,9 +339,7 @@ impl Command {
                 let path = candidate.and_then(|i| plan.candidate(i));
                 Error::Exec {
                     program: plan.program().to_owned(),
-                    path: path
-                        .map(|p| std::os::unix::ffi::OsStrExt::from_bytes(p.to_bytes()))
-                        .map(|p: &OsStr| p.to_owned()),
+                    path: path.map(|p| OsStr::from_bytes(p.to_bytes()).to_owned()),
                     failure: ExecFailure {
                         errno,
                         candidate,
@@ -477,6 +477,10 @@ impl ChildSteps<'_> {
             let lo = net::flags(&socket).map_err(at(Step::LoopbackFlags))?;
             net::bring_up(&socket, lo).map_err(at(Step::LoopbackUp))?;
         }
+        // Rust's runtime ignores SIGPIPE in every Rust program, and an
+        // ignored signal stays ignored through exec: give it back its
+        // default action, as std::process::Command does.
+        sys::sigaction_default(libc::SIGPIPE).map_err(at(Step::SignalMask))?;
         signal::set_mask(self.mask).map_err(at(Step::SignalMask))?;
         Ok(())
     }
