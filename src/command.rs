@@ -21,9 +21,9 @@
 //! Then clone(2) with `CLONE_NEWUTS`, the other `CLONE_NEW*` flags asked for
 //! (all but `CLONE_NEWTIME`, which clone cannot carry) and `SIGCHLD`
 //! ([`crate::clone`]). The child, which may not allocate:
-//! 1. with a user namespace and a time namespace: unshares the time
+//! 1. if held: waits until the parent writes a byte on the hold pipe;
+//! 2. with a user namespace and a time namespace: unshares the time
 //!    namespace itself and writes its offsets;
-//! 2. if held: waits until the parent writes a byte on the hold pipe;
 //! 3. checks that its UTS namespace is not the parent's, then sets the
 //!    hostname with sethostname(2);
 //! 4. mount namespace: checks it is not the parent's, makes `/` recursively
@@ -284,8 +284,7 @@ impl Command {
             Ok(())
         };
         if let Err(error) = parent_steps() {
-            // The child is still held (or already in its namespaces with a
-            // broken identity): it must not run the command.
+            // The child is still held: it must not run the command.
             let _ = sys::kill(pid, libc::SIGKILL);
             let _ = wait::wait(pid);
             return Err(error);
@@ -315,9 +314,9 @@ impl Command {
             _ => child(&format!("stat(\"/proc/self/ns/{ns}\")")),
         };
         match report.step {
+            Step::Hold => child("read(hold pipe)"),
             Step::UnshareTime => child("unshare(CLONE_NEWTIME)"),
             Step::TimeOffsets => child(&time::offsets_call(offsets)),
-            Step::Hold => child("read(hold pipe)"),
             Step::SameUtsNamespace => check(Namespace::Uts),
             Step::Sethostname => Error::Sethostname {
                 name: self
@@ -449,16 +448,14 @@ fn check_new(kind: Namespace, id: NsId, step: Step) -> Result<(), Failed> {
 impl ChildSteps<'_> {
     /// Run in the child, in the order the module documentation gives.
     fn run(&self) -> Result<(), Failed> {
+        if let Some(hold) = self.hold {
+            hold.wait().map_err(at(Step::Hold))?;
+        }
         if let Some(offsets) = self.child_time {
-            // Before the hold, so that a `before_exec` that reads the
-            // child's namespaces sees its new time_for_children.
             sys::unshare(libc::CLONE_NEWTIME).map_err(at(Step::UnshareTime))?;
             if !offsets.is_empty() {
                 time::write_offsets(offsets).map_err(at(Step::TimeOffsets))?;
             }
-        }
-        if let Some(hold) = self.hold {
-            hold.wait().map_err(at(Step::Hold))?;
         }
         if let Some(name) = self.hostname {
             check_new(Namespace::Uts, self.parent_uts, Step::SameUtsNamespace)?;
@@ -491,9 +488,9 @@ impl ChildSteps<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 enum Step {
-    UnshareTime = 1,
+    Hold = 1,
+    UnshareTime,
     TimeOffsets,
-    Hold,
     SameUtsNamespace,
     Sethostname,
     SameMountNamespace,
@@ -509,9 +506,9 @@ enum Step {
 
 impl Step {
     const ALL: [Step; 14] = [
+        Step::Hold,
         Step::UnshareTime,
         Step::TimeOffsets,
-        Step::Hold,
         Step::SameUtsNamespace,
         Step::Sethostname,
         Step::SameMountNamespace,

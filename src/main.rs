@@ -78,6 +78,13 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
     let announce = |pid| {
         if options.show_ns {
             eprint!("{}", namespace::comparison(sys::getpid(), pid));
+            let ns = options.namespaces;
+            if ns.contains(Namespace::Time) && ns.contains(Namespace::User) && !options.quiet {
+                eprintln!(
+                    "nsclone: with --user the child makes its time namespace after this table, \
+                     and the command enters it when it execs"
+                );
+            }
         }
         if !options.quiet {
             eprintln!("nsclone: running {} as pid {pid}", words(&options.command));
