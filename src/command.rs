@@ -234,9 +234,10 @@ impl Command {
         let maps = ns.contains(Namespace::User).then(IdMaps::root);
         let offsets = self.clock_offsets.text();
         let (report_r, report_w) = sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?;
-        let hold = match maps.is_some() || before_exec.is_some() {
-            true => Some(Hold::new()?),
-            false => None,
+        let hold = if maps.is_some() || before_exec.is_some() {
+            Some(Hold::new()?)
+        } else {
+            None
         };
         let stack = Stack::new().map_err(|e| Error::syscall("mmap(child stack)", e))?;
         // Undone when dropped, should anything below fail before clone.
