@@ -14,6 +14,11 @@
 //! - [`time`]: clock offsets, and the reason `CLONE_NEWTIME` cannot be given
 //!   to clone(2) at all.
 //!
+//! IPC, PID and cgroup namespaces need nothing but their flag. In a new PID
+//! namespace the command is PID 1: orphans are reparented to it, its exit
+//! kills the rest of the namespace, and it ignores the signals it has no
+//! handler for (see [`crate::signal`]).
+//!
 //! Every namespace a process is in shows as a link in `/proc/PID/ns/`, such
 //! as `uts -> uts:[4026531838]`; the number is the namespace's inode. Two
 //! processes share a namespace exactly when those links (the device and

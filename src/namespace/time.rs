@@ -33,11 +33,12 @@
 //!   into a time namespace refuses a process with several threads (EUSERS).
 //!   The nsclone command has one thread; a multi-threaded caller gets an
 //!   error before anything is changed.
-//! - **with `--user`, the child**, right after clone: the time namespace
-//!   must belong to the child's new user namespace, the only place an
-//!   unprivileged user has `CAP_SYS_ADMIN` (and where `CAP_SYS_TIME`, needed
-//!   for the offsets, is the child's). Being single-threaded, the child can
-//!   write its own `timens_offsets`. It enters the namespace at execve(2),
+//! - **with `--user`, the child**, once the parent has written its id maps
+//!   and released it: the time namespace must belong to the child's new
+//!   user namespace, the only place an unprivileged user has
+//!   `CAP_SYS_ADMIN` (and where `CAP_SYS_TIME`, needed for the offsets, is
+//!   the child's). Being single-threaded, the child can write its own
+//!   `timens_offsets`. It enters the namespace at execve(2),
 //!   which moves a process into its `time_for_children` since Linux 6.2;
 //!   older kernels are refused beforehand, since there the command would
 //!   silently keep the host's clocks.
