@@ -8,7 +8,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use proptest::prelude::*;
 
 use crate::cli::{self, Action, Options};
-use nsclone::namespace::{self, HOST_NAME_MAX};
+use nsclone::namespace::time::ClockOffsets;
+use nsclone::namespace::{self, HOST_NAME_MAX, Hostname, Namespace, Namespaces};
 use nsclone::signal;
 
 /// Arguments a parser may meet: options, near-options and raw bytes.
@@ -25,6 +26,12 @@ fn argument() -> impl Strategy<Value = Vec<u8>> {
         Just(b"--kill-child".to_vec()),
         Just(b"-q".to_vec()),
         Just(b"--show-ns".to_vec()),
+        Just(b"-impnUCTu".to_vec()),
+        Just(b"--mount-proc".to_vec()),
+        Just(b"--monotonic".to_vec()),
+        Just(b"--boottime".to_vec()),
+        word("--monotonic="),
+        word("--boottime="),
         Just(b"--".to_vec()),
         Just(b"-".to_vec()),
         word("--hostname="),
@@ -67,6 +74,14 @@ proptest! {
                 if let Some(sig) = options.kill_child {
                     prop_assert!((1..=signal::SIGNAL_MAX).contains(&sig));
                 }
+                prop_assert!(options.namespaces.contains(Namespace::Uts));
+                if options.mount_proc {
+                    prop_assert!(options.namespaces.contains(Namespace::Mount));
+                    prop_assert!(options.namespaces.contains(Namespace::Pid));
+                }
+                if !options.clock_offsets.is_empty() {
+                    prop_assert!(options.namespaces.contains(Namespace::Time));
+                }
                 // The command is the arguments' tail, byte for byte, or
                 // the default shell when there was none.
                 let command: Vec<&[u8]> = options.command.iter().map(|c| c.as_bytes()).collect();
@@ -92,6 +107,10 @@ proptest! {
         quiet in any::<bool>(),
         show_ns in any::<bool>(),
         kill_child in proptest::option::of((1..=signal::SIGNAL_MAX, 0..4usize)),
+        flags in proptest::collection::vec((0..Namespace::ALL.len(), any::<bool>()), 0..4),
+        mount_proc in any::<bool>(),
+        monotonic in proptest::option::of((any::<i64>(), any::<bool>())),
+        boottime in proptest::option::of((any::<i64>(), any::<bool>())),
         command in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..10), 1..4),
         dashes in any::<bool>(),
     ) {
@@ -123,6 +142,33 @@ proptest! {
             args.push(format!("--kill-child={name}").into_bytes());
             sig
         });
+        // Namespaces by short or long name, and what implies them.
+        let mut namespaces = Namespaces::EMPTY.with(Namespace::Uts);
+        for (i, long) in flags {
+            let ns = Namespace::ALL[i];
+            namespaces = namespaces.with(ns);
+            args.push(match long {
+                true => format!("--{}", long_name(ns)).into_bytes(),
+                false => format!("-{}", short_name(ns)).into_bytes(),
+            });
+        }
+        if mount_proc {
+            args.push(b"--mount-proc".to_vec());
+            namespaces = namespaces.with(Namespace::Mount).with(Namespace::Pid);
+        }
+        let mut clock_offsets = ClockOffsets::default();
+        for (clock, offset) in [("monotonic", monotonic), ("boottime", boottime)] {
+            let Some((secs, joined)) = offset else { continue };
+            match joined {
+                true => args.push(format!("--{clock}={secs}").into_bytes()),
+                false => args.extend([format!("--{clock}").into_bytes(), secs.to_string().into_bytes()]),
+            }
+            match clock {
+                "monotonic" => clock_offsets.monotonic = Some(secs),
+                _ => clock_offsets.boottime = Some(secs),
+            }
+            namespaces = namespaces.with(Namespace::Time);
+        }
         // The command starts after `--`, or at the first argument that is
         // not an option; one that looks like an option needs the `--`.
         let looks_like_option = command[0].first() == Some(&b'-');
@@ -133,12 +179,43 @@ proptest! {
 
         let parsed = cli::parse(os(&args), None);
         let expected = Options {
-            hostname: nsclone::namespace::Hostname::new(hostname).unwrap(),
+            hostname: Hostname::new(hostname).unwrap(),
+            namespaces,
+            mount_proc,
+            clock_offsets,
             show_ns,
             quiet,
             kill_child,
             command: os(&command),
         };
         prop_assert_eq!(parsed, Ok(Action::Run(expected)), "{:?}", os(&args));
+    }
+}
+
+/// The long option for a namespace type, as unshare(1) spells it.
+fn long_name(ns: Namespace) -> &'static str {
+    match ns {
+        Namespace::Cgroup => "cgroup",
+        Namespace::Ipc => "ipc",
+        Namespace::Mount => "mount",
+        Namespace::Net => "net",
+        Namespace::Pid => "pid",
+        Namespace::Time => "time",
+        Namespace::User => "user",
+        Namespace::Uts => "uts",
+    }
+}
+
+/// The short option for a namespace type.
+fn short_name(ns: Namespace) -> char {
+    match ns {
+        Namespace::Cgroup => 'C',
+        Namespace::Ipc => 'i',
+        Namespace::Mount => 'm',
+        Namespace::Net => 'n',
+        Namespace::Pid => 'p',
+        Namespace::Time => 'T',
+        Namespace::User => 'U',
+        Namespace::Uts => 'u',
     }
 }

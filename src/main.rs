@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::process::exit;
 
 use nsclone::error::EXIT_LAUNCHER;
+use nsclone::namespace::Namespace;
 use nsclone::signal::{self, SUPERVISED};
 use nsclone::{Command, Error, WaitStatus, credentials, namespace, sys};
 
@@ -57,18 +58,43 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
     if let Some(sig) = options.kill_child {
         command.parent_death_signal(sig);
     }
+    for ns in options.namespaces.iter() {
+        command.namespace(ns);
+    }
+    if options.mount_proc {
+        command.mount_proc();
+    }
+    if !options.clock_offsets.is_empty() {
+        command.clock_offsets(options.clock_offsets);
+    }
 
     if !options.quiet {
         let host = namespace::hostname().unwrap_or_default();
+        let names: Vec<&str> = options.namespaces.iter().map(Namespace::name).collect();
         eprintln!(
-            "nsclone: setting up a new UTS namespace with hostname {} (the host keeps {:?})",
+            "nsclone: setting up new namespaces ({}) with hostname {} (the host keeps {:?})",
+            names.join(", "),
             options.hostname,
             String::from_utf8_lossy(&host)
         );
+        if options.namespaces.contains(Namespace::User) {
+            eprintln!(
+                "nsclone: uid {} and gid {} are 0 (root) in the new user namespace",
+                sys::geteuid(),
+                sys::getegid()
+            );
+        }
     }
     let announce = |pid| {
         if options.show_ns {
             eprint!("{}", namespace::comparison(sys::getpid(), pid));
+            let ns = options.namespaces;
+            if ns.contains(Namespace::Time) && ns.contains(Namespace::User) && !options.quiet {
+                eprintln!(
+                    "nsclone: with --user the child makes its time namespace after this table, \
+                     and the command enters it when it execs"
+                );
+            }
         }
         if !options.quiet {
             eprintln!("nsclone: running {} as pid {pid}", words(&options.command));

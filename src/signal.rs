@@ -13,6 +13,12 @@
 //!   them to the whole foreground process group and the child has its own.
 //!   Sent by `kill` to the launcher alone, they are forwarded like SIGTERM.
 //!
+//! With a new PID namespace the command is its PID 1, and the kernel drops
+//! every signal PID 1 has no handler for, SIGKILL and SIGSTOP from outside
+//! excepted (pid_namespaces(7)). A forwarded SIGTERM then does nothing unless
+//! the command handles it; the launcher goes on waiting, and does not
+//! escalate: the command decides, as it would outside.
+//!
 //! When the child is gone, [`exit_like`] ends the launcher the same way, so a
 //! shell sees the child's exit code, or 128+N for a child killed by signal N.
 //! See signal(7), sigprocmask(2), sigtimedwait(2).

@@ -100,6 +100,19 @@ pub fn getppid() -> Pid {
     unsafe { syscall!(Sysno::getppid) }.map_or(0, |pid| pid as Pid)
 }
 
+/// geteuid(2): the caller's effective user id, which the kernel checks
+/// against the uid_map an unprivileged process writes.
+pub fn geteuid() -> u32 {
+    // SAFETY: geteuid takes no arguments and cannot fail.
+    unsafe { syscall!(Sysno::geteuid) }.map_or(u32::MAX, |id| id as u32)
+}
+
+/// getegid(2): the caller's effective group id.
+pub fn getegid() -> u32 {
+    // SAFETY: getegid takes no arguments and cannot fail.
+    unsafe { syscall!(Sysno::getegid) }.map_or(u32::MAX, |id| id as u32)
+}
+
 /// mmap(2) of private anonymous memory, for a child stack.
 ///
 /// Returns the address of `len` bytes mapped with `prot` and `flags`
@@ -209,6 +222,21 @@ pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
     }
 }
 
+/// openat(2) relative to the current directory, with `O_CLOEXEC` added:
+/// the descriptor never reaches the command.
+pub fn open(path: &CStr, flags: i32) -> Result<Fd, Errno> {
+    // SAFETY: `path` is NUL-terminated; no mode is needed without O_CREAT.
+    let fd = unsafe {
+        syscall!(
+            Sysno::openat,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            flags | libc::O_CLOEXEC
+        )
+    }?;
+    Ok(Fd(fd as i32))
+}
+
 /// faccessat(2) with `F_OK`: does the path exist?
 pub fn exists(path: &CStr) -> bool {
     // SAFETY: `path` is NUL-terminated; nothing is written.
@@ -250,6 +278,96 @@ pub fn uname() -> Result<libc::utsname, Errno> {
 pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
     // SAFETY: the kernel reads `name.len()` bytes from `name`.
     unsafe { syscall!(Sysno::sethostname, name.as_ptr(), name.len()) }.map(drop)
+}
+
+/// unshare(2): move the caller into new namespaces of the types in `flags`
+/// (`CLONE_NEW*`). For `CLONE_NEWPID` and `CLONE_NEWTIME` only the caller's
+/// future children enter the new namespace (its `*_for_children` link).
+pub fn unshare(flags: i32) -> Result<(), Errno> {
+    // SAFETY: unshare touches no memory of ours.
+    unsafe { syscall!(Sysno::unshare, flags) }.map(drop)
+}
+
+/// setns(2): move the caller into the namespace open as `fd`; `nstype` is
+/// its `CLONE_NEW*` flag, checked by the kernel (0 accepts any type).
+pub fn setns(fd: i32, nstype: i32) -> Result<(), Errno> {
+    // SAFETY: setns touches no memory of ours.
+    unsafe { syscall!(Sysno::setns, fd, nstype) }.map(drop)
+}
+
+/// mount(2): attach a filesystem, or with `MS_PRIVATE`, `MS_SLAVE`... (and
+/// no source) change the propagation of an existing mount.
+///
+/// `None` passes NULL, as mount(2) expects for unused arguments.
+pub fn mount(
+    source: Option<&CStr>,
+    target: &CStr,
+    fstype: Option<&CStr>,
+    flags: u64,
+    data: Option<&CStr>,
+) -> Result<(), Errno> {
+    let ptr = |s: Option<&CStr>| s.map_or(core::ptr::null(), CStr::as_ptr);
+    // SAFETY: every pointer is NULL or a NUL-terminated string.
+    unsafe {
+        syscall!(
+            Sysno::mount,
+            ptr(source),
+            target.as_ptr(),
+            ptr(fstype),
+            flags,
+            ptr(data)
+        )
+    }
+    .map(drop)
+}
+
+/// socket(2) with `SOCK_CLOEXEC` added.
+pub fn socket(domain: i32, ty: i32, protocol: i32) -> Result<Fd, Errno> {
+    // SAFETY: socket touches no memory of ours.
+    let fd = unsafe { syscall!(Sysno::socket, domain, ty | libc::SOCK_CLOEXEC, protocol) }?;
+    Ok(Fd(fd as i32))
+}
+
+/// The part of the kernel's `struct ifreq` that `SIOCGIFFLAGS` and
+/// `SIOCSIFFLAGS` use: an interface name and its flags (`IFF_UP`...).
+/// libc's `ifreq` holds the flags in a union, which only unsafe code may
+/// read; this one has the same size and layout for these two requests.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct IfFlags {
+    /// The interface's name, NUL-padded (`IFNAMSIZ` bytes).
+    pub name: [u8; libc::IFNAMSIZ],
+    /// The interface flags, `IFF_*`.
+    pub flags: i16,
+    /// The rest of the union, unused by these requests.
+    pad: [u8; 22],
+}
+
+const _: () = assert!(size_of::<IfFlags>() == size_of::<libc::ifreq>());
+
+impl IfFlags {
+    /// A request about interface `name` (at most `IFNAMSIZ - 1` bytes).
+    pub const fn new(name: &[u8]) -> IfFlags {
+        let mut req = IfFlags {
+            name: [0; libc::IFNAMSIZ],
+            flags: 0,
+            pad: [0; 22],
+        };
+        let mut i = 0;
+        while i < name.len() && i < libc::IFNAMSIZ - 1 {
+            req.name[i] = name[i];
+            i += 1;
+        }
+        req
+    }
+}
+
+/// ioctl(2) on a socket with an interface request: `SIOCGIFFLAGS` reads the
+/// flags into `req`, `SIOCSIFFLAGS` sets them from it. See netdevice(7).
+pub fn ioctl_ifflags(fd: i32, request: u64, req: &mut IfFlags) -> Result<(), Errno> {
+    // SAFETY: both requests read and write one `struct ifreq`, which
+    // `IfFlags` lays out in full (the size is checked above).
+    unsafe { syscall!(Sysno::ioctl, fd, request, req as *mut IfFlags) }.map(drop)
 }
 
 /// execve(2): replace this process with the program at `path`.

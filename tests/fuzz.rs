@@ -108,6 +108,11 @@ fn command_line() -> impl Strategy<Value = Vec<Vec<u8>>> {
         Just(vec![b"--kill-child".to_vec()]),
         Just(vec![b"-q".to_vec()]),
         Just(vec![b"--show-ns".to_vec()]),
+        proptest::sample::subsequence(b"impnUCTu".to_vec(), 1..4)
+            .prop_map(|flags| vec![[&b"-"[..], &flags[..]].concat()]),
+        Just(vec![b"--mount-proc".to_vec()]),
+        bytes(12).prop_map(|v| vec![[&b"--monotonic="[..], &v[..]].concat()]),
+        (-1000i64..1000).prop_map(|secs| vec![format!("--boottime={secs}").into_bytes()]),
         bytes(6).prop_map(|v| vec![[&b"-"[..], &v[..]].concat()]),
         bytes(12).prop_map(|v| vec![[&b"--"[..], &v[..]].concat()]),
     ];

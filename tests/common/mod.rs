@@ -39,7 +39,17 @@ pub fn privileged(test: &str) -> bool {
     if euid == "0" {
         return true;
     }
-    let message = format!("SKIPPED {test}: needs root to create namespaces (euid {euid})");
+    skip(
+        test,
+        &format!("needs root to create namespaces (euid {euid})"),
+    )
+}
+
+/// Say loudly that `test` cannot run, and why; under CI (CI=true) panic
+/// instead, since there every test must run. Returns false, for
+/// `if !condition { return skip(...) }`.
+pub fn skip(test: &str, why: &str) -> bool {
+    let message = format!("SKIPPED {test}: {why}");
     if std::env::var_os("CI").is_some_and(|v| v == "true") {
         panic!("{message}, and CI must run it");
     }
