@@ -3,8 +3,10 @@
 //! ever come. The child closes it by checking, once armed, that the launcher
 //! is still there (see `Command::parent_death_signal`).
 //!
-//! This test kills a launcher at moments swept across its whole launch, over
-//! and over, and checks that its command never outlives it. To see what
+//! This test kills launchers at moments swept across their whole launch,
+//! over and over, and checks that the command never outlives them: the
+//! library in a multi-threaded process, and the nsclone binary, with and
+//! without a new PID namespace. To see what
 //! became of each child, this test process makes itself a child subreaper
 //! (prctl(2)): orphans are reparented to it rather than to init, and it can
 //! wait for them. It is the only test of this file, since any other child of
@@ -13,6 +15,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -49,6 +52,30 @@ fn race_helper() {
     }
 }
 
+/// What became of the orphan of a launcher just killed, if it had made
+/// one: it is our child now. Panics if it outlives its launcher.
+fn orphan_outcome(what: &str) -> &'static str {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match sys::wait4(-1, libc::WNOHANG) {
+            Err(syscalls::Errno::ECHILD) => return "killed before clone",
+            Ok((0, _)) if Instant::now() > deadline => {
+                panic!("{what}: the command outlived its launcher")
+            }
+            Ok((0, _)) => std::thread::sleep(Duration::from_millis(1)),
+            Ok((_, raw)) => match WaitStatus::from_raw(raw) {
+                WaitStatus::Signaled {
+                    signal: libc::SIGKILL,
+                    ..
+                } => return "killed by the parent-death signal",
+                WaitStatus::Exited(125) => return "saw its parent gone, exited 125",
+                other => panic!("{what}: the child {other}"),
+            },
+            Err(errno) => panic!("wait4: {errno}"),
+        }
+    }
+}
+
 #[test]
 fn a_launcher_killed_at_any_moment_never_leaves_its_command_running() {
     if !privileged("--kill-child race") {
@@ -57,12 +84,14 @@ fn a_launcher_killed_at_any_moment_never_leaves_its_command_running() {
     let _host = Host::guard();
     sys::set_child_subreaper().unwrap();
     let rounds = soak(200, 2000);
-    let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
+    // Which moment each delay hits varies with the load, so the outcomes
+    // are counted, not predicted.
+    let mut tally: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+
+    // The library in a multi-threaded process: the helper's spawn clones
+    // within tens of microseconds of its killer's start, and execs a few
+    // hundred later.
     for round in 0..rounds {
-        // Sweep the killer's delay over the launch: it clones within tens
-        // of microseconds of the killer's start, and execs a few hundred
-        // later. Which moment each delay hits varies with the load, so the
-        // outcomes are counted, not predicted.
         let delay = (round * 7) % 400;
         let status = std::process::Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "race_helper", "--test-threads=1", "--nocapture"])
@@ -71,31 +100,35 @@ fn a_launcher_killed_at_any_moment_never_leaves_its_command_running() {
             .stderr(Stdio::null())
             .status()
             .unwrap();
-        assert_eq!(
-            std::os::unix::process::ExitStatusExt::signal(&status),
-            Some(libc::SIGKILL)
-        );
-        // The helper's orphan, if it had cloned one, is now our child.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let outcome = loop {
-            match sys::wait4(-1, libc::WNOHANG) {
-                Err(syscalls::Errno::ECHILD) => break "killed before clone",
-                Ok((0, _)) if Instant::now() > deadline => {
-                    panic!("round {round} (delay {delay} us): the command outlived its launcher")
-                }
-                Ok((0, _)) => std::thread::sleep(Duration::from_millis(1)),
-                Ok((_, raw)) => match WaitStatus::from_raw(raw) {
-                    WaitStatus::Signaled {
-                        signal: libc::SIGKILL,
-                        ..
-                    } => break "killed by the parent-death signal",
-                    WaitStatus::Exited(125) => break "saw its parent gone, exited 125",
-                    other => panic!("round {round} (delay {delay} us): the child {other}"),
-                },
-                Err(errno) => panic!("wait4: {errno}"),
-            }
-        };
-        *tally.entry(outcome).or_default() += 1;
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+        let outcome = orphan_outcome(&format!("library, delay {delay} us"));
+        *tally.entry(("library", outcome)).or_default() += 1;
     }
-    eprintln!("{rounds} launchers killed mid-launch: {tally:?}");
+
+    // The nsclone binary, single-threaded, killed by this process; with
+    // --pid, getppid(2) reads 0 in the child, and the pipe alone tells.
+    for (mode, extra) in [("nsclone", None), ("nsclone --pid", Some("--pid"))] {
+        for round in 0..rounds / 2 {
+            let delay = (round * 29) % 3000;
+            let mut launcher = common::nsclone()
+                .args(["-q", "--kill-child"])
+                .args(extra)
+                .args(["sleep", "1000"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_micros(delay as u64));
+            let _ = sys::kill(launcher.id() as i32, libc::SIGKILL);
+            let status = launcher.wait().unwrap();
+            assert_eq!(
+                status.signal(),
+                Some(libc::SIGKILL),
+                "{mode}, delay {delay} us"
+            );
+            let outcome = orphan_outcome(&format!("{mode}, delay {delay} us"));
+            *tally.entry((mode, outcome)).or_default() += 1;
+        }
+    }
+    eprintln!("launchers killed mid-launch: {tally:?}");
 }

@@ -298,8 +298,8 @@ fn no_descriptor_of_the_launcher_reaches_the_command() {
 
 /// Command lines nsclone must refuse, each with the start of its one-line
 /// error. Every one is followed by a command that would leave a mark if it
-/// ran. Options that take values add their bad values here: the time
-/// offsets (issue 4), the options `--vfork` cannot serve (issue 5).
+/// ran. Each new option that takes a value adds its bad values here (and
+/// `--vfork` the options it cannot serve, issue 5).
 fn bad_command_lines() -> Vec<(Vec<String>, &'static str)> {
     let row = |args: &[&str], message| (args.iter().map(|a| a.to_string()).collect(), message);
     vec![
@@ -339,6 +339,22 @@ fn bad_command_lines() -> Vec<(Vec<String>, &'static str)> {
             &["--kill-child="],
             "nsclone: --kill-child: \"\" is not a signal",
         ),
+        row(
+            &["--monotonic=abc"],
+            "nsclone: --monotonic: \"abc\" is not a whole number of seconds",
+        ),
+        row(
+            &["--boottime", "1.5"],
+            "nsclone: --boottime: \"1.5\" is not a whole number of seconds",
+        ),
+        row(
+            &["-T", "--boottime="],
+            "nsclone: --boottime: \"\" is not a whole number of seconds",
+        ),
+        row(
+            &["--monotonic", "99999999999999999999"],
+            "nsclone: --monotonic: \"99999999999999999999\" is not a whole number",
+        ),
     ]
 }
 
@@ -352,6 +368,10 @@ fn missing_values() -> Vec<(Vec<String>, &'static str)> {
         (
             vec!["-q".into(), "-H".into()],
             "nsclone: missing argument for option '-H'",
+        ),
+        (
+            vec!["--monotonic".into()],
+            "nsclone: missing argument for option '--monotonic'",
         ),
     ]
 }

@@ -133,27 +133,39 @@ fn proc_stat(pid: i32) -> Option<(String, String)> {
     Some((fields[0].to_owned(), fields[19].to_owned()))
 }
 
+/// The host pid of the launcher's only child (inside a new PID namespace
+/// the command knows itself as 1).
+fn only_child(launcher: &Child) -> i32 {
+    let pid = launcher.id();
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+    children.trim().parse().unwrap()
+}
+
 #[test]
 fn kill_child_takes_the_command_along_when_the_launcher_is_killed() {
     if !privileged("--kill-child") {
         return;
     }
     let _host = Host::guard();
-    let script = "echo $$; exec sleep 1000";
-    for kill_child in [true, false] {
-        let args = match kill_child {
-            true => vec!["-q", "--kill-child", "sh", "-c", script],
-            false => vec!["-q", "sh", "-c", script],
-        };
-        let (mut launcher, pid) = start(&args);
-        let pid: i32 = pid.parse().unwrap();
+    let command = ["sh", "-c", "echo ready; exec sleep 1000"];
+    // With --pid the command is PID 1 of its namespace, which ignores
+    // signals it has no handler for, but not SIGKILL from outside.
+    for (options, kill_child) in [
+        (&["-q", "--kill-child"][..], true),
+        (&["-q", "--kill-child", "--pid"][..], true),
+        (&["-q"][..], false),
+    ] {
+        let args: Vec<&str> = options.iter().chain(&command).copied().collect();
+        let (mut launcher, ready) = start(&args);
+        assert_eq!(ready, "ready");
+        let pid = only_child(&launcher);
         let (_, started) = proc_stat(pid).unwrap();
         kill(launcher.id(), libc::SIGKILL);
         assert_eq!(launcher.wait().unwrap().signal(), Some(libc::SIGKILL));
         if kill_child {
             assert!(
                 ends_soon(pid, &started),
-                "the command outlived the launcher"
+                "{options:?}: the command outlived the launcher"
             );
         } else {
             // Without the option, the command goes on: the contrast shows
