@@ -331,4 +331,46 @@ mod tests {
         let plan = ExecPlan::new(OsStr::new("true"), std::slice::from_ref(&bad), [], None);
         assert_eq!(plan.err(), Some(NulError(bad)));
     }
+
+    #[test]
+    fn failures_are_explained_by_what_the_file_is() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = std::env::temp_dir().join(format!("nsclone-explain-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, text: &[u8], mode: u32| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            path.into_os_string()
+        };
+        let failure = |errno, interpreter_missing| ExecFailure {
+            errno,
+            candidate: Some(0),
+            interpreter_missing,
+        };
+        let eacces = failure(Errno::EACCES, false);
+        let missing = failure(Errno::ENOENT, true);
+        let explain = |path: &OsStr, failure| explain(path, &failure).unwrap();
+
+        assert_eq!(explain(dir.as_os_str(), eacces), "it is a directory");
+        let data = file("data", b"text", 0o644);
+        assert_eq!(
+            explain(&data, eacces),
+            "it has no execute permission (chmod +x)"
+        );
+        let script = file("script", b"#!  /no/such/sh -e\necho\n", 0o755);
+        assert_eq!(
+            explain(&script, missing),
+            "its interpreter \"/no/such/sh\" (the #! line) does not exist"
+        );
+        let elf = file("elf", b"\x7fELF\x02\x01", 0o755);
+        assert!(explain(&elf, missing).starts_with("its ELF interpreter"));
+        assert_eq!(
+            explain(OsStr::new("/dev/null"), eacces),
+            "it is not a regular file"
+        );
+        assert!(super::explain(OsStr::new("/no/such"), &failure(Errno::ENOENT, false)).is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

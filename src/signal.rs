@@ -21,7 +21,10 @@
 //!
 //! When the child is gone, [`exit_like`] ends the launcher the same way, so a
 //! shell sees the child's exit code, or 128+N for a child killed by signal N.
-//! See signal(7), sigprocmask(2), sigtimedwait(2).
+//! The other way round, if the launcher dies first (even by SIGKILL, which it
+//! cannot take), `--kill-child` has the kernel signal the command: see
+//! [`crate::Command::parent_death_signal`]. [`parse`] reads the signal's
+//! name. See signal(7), sigprocmask(2), sigtimedwait(2), prctl(2).
 
 use syscalls::Errno;
 
