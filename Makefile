@@ -30,7 +30,7 @@ test:
 	cargo test --doc
 
 # The soak tests at full counts: 1,000 launches in a row, 10,000 library
-# spawns from 8 threads, 2,000 launchers killed mid-launch, 2,000 random
+# spawns from 8 threads, 4,000 launchers killed mid-launch, 2,000 random
 # command lines.
 soak:
 	NSCLONE_SOAK=full cargo test --test load --test kill_child_race --test fuzz -- --nocapture
