@@ -2,18 +2,26 @@
 //! The mechanics are in the library; see `src/lib.rs` for the tour.
 
 mod cli;
+#[cfg(test)]
+mod cli_props;
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::process::exit;
 
 use nsclone::error::EXIT_LAUNCHER;
+use nsclone::namespace::Namespace;
 use nsclone::signal::{self, SUPERVISED};
-use nsclone::{Command, Error, WaitStatus, namespace, sys, trace};
+use nsclone::{Command, Error, WaitStatus, credentials, namespace, sys, trace};
 
 use cli::{Action, Options};
 
 fn main() {
+    // First of all: a set-user-ID nsclone would run any command as root.
+    if let Err(refused) = credentials::refuse_setuid() {
+        eprintln!("nsclone: {refused}");
+        exit(EXIT_LAUNCHER);
+    }
     let options = match cli::parse(std::env::args_os().skip(1), std::env::var_os("SHELL")) {
         Ok(Action::Run(options)) => options,
         Ok(Action::Help) => {
@@ -51,18 +59,47 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
         .args(&options.command[1..])
         .hostname(options.hostname.clone())
         .signal_mask(original);
+    if let Some(sig) = options.kill_child {
+        command.parent_death_signal(sig);
+    }
+    for ns in options.namespaces.iter() {
+        command.namespace(ns);
+    }
+    if options.mount_proc {
+        command.mount_proc();
+    }
+    if !options.clock_offsets.is_empty() {
+        command.clock_offsets(options.clock_offsets);
+    }
 
     if !options.quiet {
         let host = namespace::hostname().unwrap_or_default();
+        let names: Vec<&str> = options.namespaces.iter().map(Namespace::name).collect();
         say(format!(
-            "nsclone: setting up a new UTS namespace with hostname {} (the host keeps {:?})\n",
+            "nsclone: setting up new namespaces ({}) with hostname {} (the host keeps {:?})\n",
+            names.join(", "),
             options.hostname,
             String::from_utf8_lossy(&host)
         ));
+        if options.namespaces.contains(Namespace::User) {
+            say(format!(
+                "nsclone: uid {} and gid {} are 0 (root) in the new user namespace\n",
+                sys::geteuid(),
+                sys::getegid()
+            ));
+        }
     }
     let announce = |pid| {
         if options.show_ns {
             say(namespace::comparison(sys::getpid(), pid));
+            let ns = options.namespaces;
+            if ns.contains(Namespace::Time) && ns.contains(Namespace::User) && !options.quiet {
+                say(
+                    "nsclone: with --user the child makes its time namespace after this table, \
+                     and the command enters it when it execs\n"
+                        .to_string(),
+                );
+            }
         }
         if !options.quiet {
             say(format!(

@@ -25,8 +25,9 @@ use syscalls::{Errno, Sysno, syscall};
 
 use crate::signal::SigSet;
 use crate::trace::{
-    Argv, CChars, Envp, Filled, MapFlags, Prot, Ret, SigInfo, Signal, Sigset, Status,
-    StatusMeaning, Str, trace,
+    Argv, CChars, Envp, Filled, IfaceFlags, MapFlags, MountFlags, NsFlags, OpenFlags, OptStr,
+    PollEvents, Prot, Ret, SigInfo, Signal, Sigset, Status, StatusMeaning, Str, proc_file_why,
+    trace,
 };
 
 /// A process id, as the kernel counts them (`pid_t`).
@@ -58,6 +59,93 @@ impl Drop for Fd {
 pub fn getpid() -> Pid {
     // SAFETY: getpid takes no arguments and cannot fail.
     unsafe { syscall!(Sysno::getpid) }.map_or(0, |pid| pid as Pid)
+}
+
+/// getresuid(2): the caller's real, effective and saved user ids.
+pub fn getresuid() -> (u32, u32, u32) {
+    let mut ids = [0u32; 3];
+    // SAFETY: the kernel writes one uid into each of the three pointers,
+    // which point into `ids`; it cannot fail with valid pointers.
+    let ret = unsafe {
+        syscall!(
+            Sysno::getresuid,
+            ids.as_mut_ptr(),
+            ids.as_mut_ptr().add(1),
+            ids.as_mut_ptr().add(2)
+        )
+    };
+    trace!("getresuid([{}], [{}], [{}])", ids[0], ids[1], ids[2] => &ret;
+        "real, effective, saved: a set-user-ID nsclone would see them differ");
+    (ids[0], ids[1], ids[2])
+}
+
+/// getresgid(2): the caller's real, effective and saved group ids.
+pub fn getresgid() -> (u32, u32, u32) {
+    let mut ids = [0u32; 3];
+    // SAFETY: as for getresuid, with gids.
+    let ret = unsafe {
+        syscall!(
+            Sysno::getresgid,
+            ids.as_mut_ptr(),
+            ids.as_mut_ptr().add(1),
+            ids.as_mut_ptr().add(2)
+        )
+    };
+    trace!("getresgid([{}], [{}], [{}])", ids[0], ids[1], ids[2] => &ret);
+    (ids[0], ids[1], ids[2])
+}
+
+/// prctl(2) `PR_SET_PDEATHSIG`: have the kernel send `sig` to the caller
+/// when its parent *thread* exits (not only when the whole parent process
+/// does). The setting survives execve(2), except of a set-user-ID or
+/// set-group-ID program or one with file capabilities.
+pub fn set_pdeathsig(sig: i32) -> Result<(), Errno> {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number and touches no memory.
+    let ret = unsafe { syscall!(Sysno::prctl, libc::PR_SET_PDEATHSIG, sig, 0, 0, 0) };
+    trace!("prctl(PR_SET_PDEATHSIG, {})", Signal(sig) => &ret;
+        "the kernel sends {} to this process when the thread that cloned it dies",
+        Signal(sig));
+    ret.map(drop)
+}
+
+/// prctl(2) `PR_SET_CHILD_SUBREAPER`: orphaned descendants of the caller are
+/// reparented to it rather than to init, so it can wait for them.
+pub fn set_child_subreaper() -> Result<(), Errno> {
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes a flag and touches no memory.
+    let ret = unsafe { syscall!(Sysno::prctl, libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    trace!("prctl(PR_SET_CHILD_SUBREAPER, 1)" => &ret;
+        "orphans below us are reparented to us, not to init");
+    ret.map(drop)
+}
+
+/// getppid(2): the process id of the caller's parent, as the caller's PID
+/// namespace sees it: 0 when the parent is outside that namespace.
+pub fn getppid() -> Pid {
+    // SAFETY: getppid takes no arguments and cannot fail.
+    let ret = unsafe { syscall!(Sysno::getppid) };
+    let why = match ret {
+        Ok(0) => "0: the parent is outside this PID namespace",
+        _ => "",
+    };
+    trace!("getppid()" => &ret; "{why}");
+    ret.map_or(0, |pid| pid as Pid)
+}
+
+/// geteuid(2): the caller's effective user id, which the kernel checks
+/// against the uid_map an unprivileged process writes.
+pub fn geteuid() -> u32 {
+    // SAFETY: geteuid takes no arguments and cannot fail.
+    let ret = unsafe { syscall!(Sysno::geteuid) };
+    trace!("geteuid()" => &ret);
+    ret.map_or(u32::MAX, |id| id as u32)
+}
+
+/// getegid(2): the caller's effective group id.
+pub fn getegid() -> u32 {
+    // SAFETY: getegid takes no arguments and cannot fail.
+    let ret = unsafe { syscall!(Sysno::getegid) };
+    trace!("getegid()" => &ret);
+    ret.map_or(u32::MAX, |id| id as u32)
 }
 
 /// mmap(2) of private anonymous memory, for a child stack.
@@ -155,6 +243,42 @@ pub(crate) fn write_untraced(fd: i32, buf: &[u8]) {
     while let Err(Errno::EINTR) = unsafe { syscall!(Sysno::write, fd, buf.as_ptr(), buf.len()) } {}
 }
 
+/// ppoll(2) without waiting: which of `fds` are ready now. Fills each
+/// `revents` and returns how many have events. `POLLHUP` on a pipe's read
+/// end means every write end is closed.
+pub fn poll_now(fds: &mut [libc::pollfd]) -> Result<usize, Errno> {
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: the kernel reads and updates `fds.len()` pollfd structures in
+    // `fds` and reads one timespec; no signal mask is passed.
+    let ret = unsafe {
+        syscall!(
+            Sysno::ppoll,
+            fds.as_mut_ptr(),
+            fds.len(),
+            &zero as *const libc::timespec,
+            0,
+            0
+        )
+    };
+    // nsclone polls one descriptor at a time; the trace shows the first.
+    if let Some(pfd) = fds.first() {
+        let why = match ret {
+            Ok(_) if pfd.revents & libc::POLLHUP != 0 => {
+                "POLLHUP: every write end is closed, so the parent is gone"
+            }
+            Ok(_) => "no hang-up: the parent still holds the write end",
+            Err(_) => "",
+        };
+        trace!("ppoll([{{fd={}, events={}}}], {}, {{tv_sec=0, tv_nsec=0}}, NULL, 0)",
+            pfd.fd, PollEvents(pfd.events), fds.len() => &ret;
+            "{why} (revents={})", PollEvents(pfd.revents));
+    }
+    ret
+}
+
 /// close(2). Errors are ignored: the descriptor is gone either way.
 pub fn close(fd: i32) {
     // SAFETY: closing a descriptor touches no memory of ours.
@@ -183,11 +307,27 @@ pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
             "newfstatat(AT_FDCWD, {}, {{st_ino={}, ...}}, 0)", Str::c(path), st.st_ino => &ret;
             "{}:[{}]: a namespace is known by its inode",
             core::str::from_utf8(&path.to_bytes()[14..]).unwrap_or("?"), st.st_ino),
-        Ok(st) => trace!(
-            "newfstatat(AT_FDCWD, {}, {{st_ino={}, ...}}, 0)", Str::c(path), st.st_ino => &ret),
+        Ok(st) if path.to_bytes() == b"/proc/self/task" => trace!(
+            "newfstatat(AT_FDCWD, {}, {{st_ino={}, st_nlink={}, ...}}, 0)",
+            Str::c(path), st.st_ino, st.st_nlink => &ret;
+            "{} thread(s): a directory's st_nlink is 2 plus its subdirectories",
+            st.st_nlink.saturating_sub(2)),
+        Ok(st) => trace!("newfstatat(AT_FDCWD, {}, {{st_ino={}, st_nlink={}, ...}}, 0)",
+            Str::c(path), st.st_ino, st.st_nlink => &ret),
         Err(_) => trace!("newfstatat(AT_FDCWD, {}, {:p}, 0)", Str::c(path), &st => &ret),
     }
     st
+}
+
+/// openat(2) relative to the current directory, with `O_CLOEXEC` added:
+/// the descriptor never reaches the command.
+pub fn open(path: &CStr, flags: i32) -> Result<Fd, Errno> {
+    let flags = flags | libc::O_CLOEXEC;
+    // SAFETY: `path` is NUL-terminated; no mode is needed without O_CREAT.
+    let ret = unsafe { syscall!(Sysno::openat, libc::AT_FDCWD, path.as_ptr(), flags) };
+    trace!("openat(AT_FDCWD, {}, {})", Str::c(path), OpenFlags(flags) => &ret;
+        "{}", proc_file_why(path.to_bytes()));
+    ret.map(|fd| Fd(fd as i32))
 }
 
 /// faccessat(2) with `F_OK`: does the path exist?
@@ -248,6 +388,148 @@ pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
     trace!("sethostname({}, {})", Str(name), name.len() => &ret;
         "the hostname of the child's UTS namespace; the host keeps its own");
     ret.map(drop)
+}
+
+/// unshare(2): move the caller into new namespaces of the types in `flags`
+/// (`CLONE_NEW*`). For `CLONE_NEWPID` and `CLONE_NEWTIME` only the caller's
+/// future children enter the new namespace (its `*_for_children` link).
+pub fn unshare(flags: i32) -> Result<(), Errno> {
+    // SAFETY: unshare touches no memory of ours.
+    let ret = unsafe { syscall!(Sysno::unshare, flags) };
+    let why = match flags {
+        libc::CLONE_NEWTIME => "a new time namespace for the children to come, not for us",
+        _ => "",
+    };
+    trace!("unshare({})", NsFlags(flags) => &ret; "{why}");
+    ret.map(drop)
+}
+
+/// setns(2): move the caller into the namespace open as `fd`; `nstype` is
+/// its `CLONE_NEW*` flag, checked by the kernel (0 accepts any type).
+pub fn setns(fd: i32, nstype: i32) -> Result<(), Errno> {
+    // SAFETY: setns touches no memory of ours.
+    let ret = unsafe { syscall!(Sysno::setns, fd, nstype) };
+    trace!("setns({fd}, {})", NsFlags(nstype) => &ret);
+    ret.map(drop)
+}
+
+/// mount(2): attach a filesystem, or with `MS_PRIVATE`, `MS_SLAVE`... (and
+/// no source) change the propagation of an existing mount.
+///
+/// `None` passes NULL, as mount(2) expects for unused arguments.
+pub fn mount(
+    source: Option<&CStr>,
+    target: &CStr,
+    fstype: Option<&CStr>,
+    flags: u64,
+    data: Option<&CStr>,
+) -> Result<(), Errno> {
+    let ptr = |s: Option<&CStr>| s.map_or(core::ptr::null(), CStr::as_ptr);
+    // SAFETY: every pointer is NULL or a NUL-terminated string.
+    let ret = unsafe {
+        syscall!(
+            Sysno::mount,
+            ptr(source),
+            target.as_ptr(),
+            ptr(fstype),
+            flags,
+            ptr(data)
+        )
+    };
+    let why = if flags & (libc::MS_PRIVATE | libc::MS_SLAVE) != 0 {
+        "no mount made in here propagates back to the host (/ is often shared)"
+    } else if fstype.is_some_and(|t| t.to_bytes() == b"proc") {
+        "a /proc that shows the new PID namespace's processes"
+    } else {
+        ""
+    };
+    trace!("mount({}, {}, {}, {}, {})", OptStr(source), Str::c(target), OptStr(fstype),
+        MountFlags(flags), OptStr(data) => &ret; "{why}");
+    ret.map(drop)
+}
+
+/// socket(2) with `SOCK_CLOEXEC` added.
+pub fn socket(domain: i32, ty: i32, protocol: i32) -> Result<Fd, Errno> {
+    let ty = ty | libc::SOCK_CLOEXEC;
+    // SAFETY: socket touches no memory of ours.
+    let ret = unsafe { syscall!(Sysno::socket, domain, ty, protocol) };
+    let domain = match domain {
+        libc::AF_INET => "AF_INET",
+        libc::AF_UNIX => "AF_UNIX",
+        libc::AF_NETLINK => "AF_NETLINK",
+        _ => "AF_?",
+    };
+    let kind = match ty & !libc::SOCK_CLOEXEC {
+        libc::SOCK_DGRAM => "SOCK_DGRAM|SOCK_CLOEXEC",
+        libc::SOCK_STREAM => "SOCK_STREAM|SOCK_CLOEXEC",
+        _ => "SOCK_?|SOCK_CLOEXEC",
+    };
+    let protocol = match (domain, protocol) {
+        ("AF_INET", 0) => "IPPROTO_IP",
+        (_, 0) => "0",
+        _ => "?",
+    };
+    trace!("socket({domain}, {kind}, {protocol})" => &ret;
+        "any socket will do: interface ioctls need one");
+    ret.map(|fd| Fd(fd as i32))
+}
+
+/// The part of the kernel's `struct ifreq` that `SIOCGIFFLAGS` and
+/// `SIOCSIFFLAGS` use: an interface name and its flags (`IFF_UP`...).
+/// libc's `ifreq` holds the flags in a union, which only unsafe code may
+/// read; this one has the same size and layout for these two requests.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct IfFlags {
+    /// The interface's name, NUL-padded (`IFNAMSIZ` bytes).
+    pub name: [u8; libc::IFNAMSIZ],
+    /// The interface flags, `IFF_*`.
+    pub flags: i16,
+    /// The rest of the union, unused by these requests.
+    pad: [u8; 22],
+}
+
+const _: () = assert!(size_of::<IfFlags>() == size_of::<libc::ifreq>());
+
+impl IfFlags {
+    /// A request about interface `name` (at most `IFNAMSIZ - 1` bytes).
+    pub const fn new(name: &[u8]) -> IfFlags {
+        let mut req = IfFlags {
+            name: [0; libc::IFNAMSIZ],
+            flags: 0,
+            pad: [0; 22],
+        };
+        let mut i = 0;
+        while i < name.len() && i < libc::IFNAMSIZ - 1 {
+            req.name[i] = name[i];
+            i += 1;
+        }
+        req
+    }
+}
+
+/// ioctl(2) on a socket with an interface request: `SIOCGIFFLAGS` reads the
+/// flags into `req`, `SIOCSIFFLAGS` sets them from it. See netdevice(7).
+pub fn ioctl_ifflags(fd: i32, request: u64, req: &mut IfFlags) -> Result<(), Errno> {
+    // SAFETY: both requests read and write one `struct ifreq`, which
+    // `IfFlags` lays out in full (the size is checked above).
+    let ret = unsafe { syscall!(Sysno::ioctl, fd, request, req as *mut IfFlags) };
+    let (name, why) = match request {
+        libc::SIOCGIFFLAGS => ("SIOCGIFFLAGS", ""),
+        libc::SIOCSIFFLAGS => (
+            "SIOCSIFFLAGS",
+            "a new network namespace has only lo, and it starts down",
+        ),
+        _ => ("?", ""),
+    };
+    trace!("ioctl({fd}, {name}, {{ifr_name={}, ifr_flags={}}})", Str(until_nul(&req.name)),
+        IfaceFlags(req.flags) => &ret; "{why}");
+    ret.map(drop)
+}
+
+/// The bytes of `buf` before its first NUL.
+fn until_nul(buf: &[u8]) -> &[u8] {
+    &buf[..buf.iter().position(|&b| b == 0).unwrap_or(buf.len())]
 }
 
 /// execve(2): replace this process with the program at `path`.
@@ -429,8 +711,12 @@ pub fn sigaction_default(sig: i32) -> Result<(), Errno> {
             SigSet::KERNEL_SIZE
         )
     };
+    let why = match sig {
+        libc::SIGPIPE => "Rust's runtime ignores SIGPIPE in nsclone: the command gets the default",
+        _ => "the default action, which for this signal is death",
+    };
     trace!("rt_sigaction({}, {{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}}, NULL, {})",
-        Signal(sig), SigSet::KERNEL_SIZE => &ret; "the default action: for this signal, death");
+        Signal(sig), SigSet::KERNEL_SIZE => &ret; "{why}");
     ret.map(drop)
 }
 

@@ -321,6 +321,18 @@ impl fmt::Display for CChars<'_> {
     }
 }
 
+/// An optional C string: quoted, or `NULL`.
+pub struct OptStr<'a>(pub Option<&'a CStr>);
+
+impl fmt::Display for OptStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(s) => write!(f, "{}", Str::c(s)),
+            None => f.write_str("NULL"),
+        }
+    }
+}
+
 /// A pointer: `NULL`, or its address in hex.
 pub struct Ptr(pub usize);
 
@@ -430,6 +442,156 @@ impl fmt::Display for CloneFlags {
             (0, sig) => write!(f, "{}", Signal(sig)),
             (_, sig) => write!(f, "|{}", Signal(sig)),
         }
+    }
+}
+
+/// unshare(2)/setns(2) flags: `CLONE_NEWUTS|CLONE_NEWTIME`. Unlike clone's,
+/// their low byte is no exit signal, so `CLONE_NEWTIME` (0x80) has a name.
+pub struct NsFlags(pub i32);
+
+impl fmt::Display for NsFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: &[(u64, &str)] = &[
+            (libc::CLONE_NEWTIME as u64, "CLONE_NEWTIME"),
+            (libc::CLONE_FS as u64, "CLONE_FS"),
+            (libc::CLONE_FILES as u64, "CLONE_FILES"),
+            (libc::CLONE_NEWNS as u64, "CLONE_NEWNS"),
+            (libc::CLONE_SYSVSEM as u64, "CLONE_SYSVSEM"),
+            (libc::CLONE_NEWCGROUP as u64, "CLONE_NEWCGROUP"),
+            (libc::CLONE_NEWUTS as u64, "CLONE_NEWUTS"),
+            (libc::CLONE_NEWIPC as u64, "CLONE_NEWIPC"),
+            (libc::CLONE_NEWUSER as u64, "CLONE_NEWUSER"),
+            (libc::CLONE_NEWPID as u64, "CLONE_NEWPID"),
+            (libc::CLONE_NEWNET as u64, "CLONE_NEWNET"),
+        ];
+        flags(f, self.0 as u32 as u64, NAMES, "0")
+    }
+}
+
+/// mount(2) flags: `MS_REC|MS_PRIVATE`, `MS_NOSUID|MS_NODEV|MS_NOEXEC`.
+pub struct MountFlags(pub u64);
+
+impl fmt::Display for MountFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: &[(u64, &str)] = &[
+            (libc::MS_RDONLY, "MS_RDONLY"),
+            (libc::MS_NOSUID, "MS_NOSUID"),
+            (libc::MS_NODEV, "MS_NODEV"),
+            (libc::MS_NOEXEC, "MS_NOEXEC"),
+            (libc::MS_SYNCHRONOUS, "MS_SYNCHRONOUS"),
+            (libc::MS_REMOUNT, "MS_REMOUNT"),
+            (libc::MS_MANDLOCK, "MS_MANDLOCK"),
+            (libc::MS_DIRSYNC, "MS_DIRSYNC"),
+            (libc::MS_NOATIME, "MS_NOATIME"),
+            (libc::MS_NODIRATIME, "MS_NODIRATIME"),
+            (libc::MS_BIND, "MS_BIND"),
+            (libc::MS_MOVE, "MS_MOVE"),
+            (libc::MS_REC, "MS_REC"),
+            (libc::MS_SILENT, "MS_SILENT"),
+            (libc::MS_POSIXACL, "MS_POSIXACL"),
+            (libc::MS_UNBINDABLE, "MS_UNBINDABLE"),
+            (libc::MS_PRIVATE, "MS_PRIVATE"),
+            (libc::MS_SLAVE, "MS_SLAVE"),
+            (libc::MS_SHARED, "MS_SHARED"),
+            (libc::MS_RELATIME, "MS_RELATIME"),
+            (libc::MS_STRICTATIME, "MS_STRICTATIME"),
+            (libc::MS_LAZYTIME, "MS_LAZYTIME"),
+        ];
+        flags(f, self.0, NAMES, "0")
+    }
+}
+
+/// open(2) flags: the access mode, then the others: `O_WRONLY|O_CLOEXEC`.
+pub struct OpenFlags(pub i32);
+
+impl fmt::Display for OpenFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: &[(u64, &str)] = &[
+            (libc::O_CREAT as u64, "O_CREAT"),
+            (libc::O_EXCL as u64, "O_EXCL"),
+            (libc::O_NOCTTY as u64, "O_NOCTTY"),
+            (libc::O_TRUNC as u64, "O_TRUNC"),
+            (libc::O_APPEND as u64, "O_APPEND"),
+            (libc::O_NONBLOCK as u64, "O_NONBLOCK"),
+            (libc::O_DIRECTORY as u64, "O_DIRECTORY"),
+            (libc::O_NOFOLLOW as u64, "O_NOFOLLOW"),
+            (libc::O_CLOEXEC as u64, "O_CLOEXEC"),
+            (libc::O_PATH as u64, "O_PATH"),
+        ];
+        let mode = match self.0 & libc::O_ACCMODE {
+            libc::O_RDONLY => "O_RDONLY",
+            libc::O_WRONLY => "O_WRONLY",
+            _ => "O_RDWR",
+        };
+        f.write_str(mode)?;
+        let rest = (self.0 & !libc::O_ACCMODE) as u32 as u64;
+        if rest != 0 {
+            f.write_char('|')?;
+            flags(f, rest, NAMES, "0")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a file under `/proc` is written or opened, for the files whose
+/// writing is a step of a namespace's setup; `""` for any other.
+pub fn proc_file_why(path: &[u8]) -> &'static str {
+    if path.ends_with(b"/uid_map") {
+        "the child's uid map: uid 0 inside is the caller's uid outside"
+    } else if path.ends_with(b"/setgroups") {
+        "\"deny\" must come before gid_map when the writer is not privileged"
+    } else if path.ends_with(b"/gid_map") {
+        "the child's gid map: gid 0 inside is the caller's gid outside"
+    } else if path.ends_with(b"/timens_offsets") {
+        "clock offsets: writable only while no process is in the new time namespace"
+    } else if path.ends_with(b"/time_for_children") {
+        "kept open, to return to it with setns(2)"
+    } else {
+        ""
+    }
+}
+
+/// Network interface flags (`IFF_*`, netdevice(7)): `IFF_UP|IFF_LOOPBACK`.
+pub struct IfaceFlags(pub i16);
+
+impl fmt::Display for IfaceFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: &[(u64, &str)] = &[
+            (libc::IFF_UP as u64, "IFF_UP"),
+            (libc::IFF_BROADCAST as u64, "IFF_BROADCAST"),
+            (libc::IFF_DEBUG as u64, "IFF_DEBUG"),
+            (libc::IFF_LOOPBACK as u64, "IFF_LOOPBACK"),
+            (libc::IFF_POINTOPOINT as u64, "IFF_POINTOPOINT"),
+            (libc::IFF_NOTRAILERS as u64, "IFF_NOTRAILERS"),
+            (libc::IFF_RUNNING as u64, "IFF_RUNNING"),
+            (libc::IFF_NOARP as u64, "IFF_NOARP"),
+            (libc::IFF_PROMISC as u64, "IFF_PROMISC"),
+            (libc::IFF_ALLMULTI as u64, "IFF_ALLMULTI"),
+            (libc::IFF_MASTER as u64, "IFF_MASTER"),
+            (libc::IFF_SLAVE as u64, "IFF_SLAVE"),
+            (libc::IFF_MULTICAST as u64, "IFF_MULTICAST"),
+            (libc::IFF_PORTSEL as u64, "IFF_PORTSEL"),
+            (libc::IFF_AUTOMEDIA as u64, "IFF_AUTOMEDIA"),
+            (libc::IFF_DYNAMIC as u64, "IFF_DYNAMIC"),
+        ];
+        flags(f, self.0 as u16 as u64, NAMES, "0")
+    }
+}
+
+/// poll(2) events: `POLLIN`, `POLLHUP`.
+pub struct PollEvents(pub i16);
+
+impl fmt::Display for PollEvents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: &[(u64, &str)] = &[
+            (libc::POLLIN as u64, "POLLIN"),
+            (libc::POLLPRI as u64, "POLLPRI"),
+            (libc::POLLOUT as u64, "POLLOUT"),
+            (libc::POLLERR as u64, "POLLERR"),
+            (libc::POLLHUP as u64, "POLLHUP"),
+            (libc::POLLNVAL as u64, "POLLNVAL"),
+        ];
+        flags(f, self.0 as u16 as u64, NAMES, "0")
     }
 }
 

@@ -25,33 +25,23 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod common;
+use common::{Host, privileged, skip};
+
 const NSCLONE: &str = env!("CARGO_BIN_EXE_nsclone");
 
 /// A fixed PATH, so that the search the child traces is the same everywhere.
 const PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
-/// Whether the tests can run: root and strace. When they cannot, say so
-/// loudly, and fail under CI, where they must run.
-fn can_run() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
+/// Whether `test` can run: root (for the namespaces) and strace. When it
+/// cannot, it says so loudly, and fails under CI, where it must run.
+fn can_run(test: &str) -> bool {
     let strace = Command::new("strace")
         .arg("-V")
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if root && strace {
-        return true;
-    }
-    let why = match (root, strace) {
-        (false, _) => "not root (a new UTS namespace needs CAP_SYS_ADMIN)",
-        _ => "strace is not installed (apt-get install strace)",
-    };
-    if std::env::var_os("CI").is_some_and(|v| v == "true") {
-        panic!("the strace tests must run in CI, but: {why}");
-    }
-    eprintln!("\n!!! SKIPPED: the strace tests cannot run: {why} !!!\n");
-    false
+    privileged(test) && (strace || skip(test, "strace is not installed (apt-get install strace)"))
 }
 
 /// A fresh directory for one test's strace files.
@@ -246,13 +236,15 @@ fn compare(dir: &Path, stderr: &str) {
     );
 
     // The child: every call from clone to exec. It calls itself by the pid
-    // that clone returned (no PID namespace here).
+    // that clone returned, or 1 in a new PID namespace.
     let child_traced = traced
         .iter()
         .find(|(_, p)| p.role == "child")
         .map(|(pid, p)| (*pid, p))
         .unwrap_or_else(|| panic!("no child lines in:\n{stderr}"));
-    assert_eq!(child_traced.0, child, "the child's pid is clone's result");
+    let own_pid_ns = clone.args.contains("CLONE_NEWPID");
+    let expected = if own_pid_ns { 1 } else { child };
+    assert_eq!(child_traced.0, expected, "the child's pid as it sees it");
     let calls = &child_traced.1.calls;
     let made = parse_strace(&dir.join(format!("t.{child}")));
     let window = &made[..calls.len().min(made.len())];
@@ -267,9 +259,10 @@ fn names(stderr: &[u8], role: &str) -> Vec<String> {
 
 #[test]
 fn the_trace_of_true_is_what_strace_sees() {
-    if !can_run() {
+    if !can_run("the_trace_of_true_is_what_strace_sees") {
         return;
     }
+    let _host = Host::guard();
     let out = check("true", &["--trace", "true"]);
     assert!(out.status.success(), "{out:?}");
     let launcher = names(&out.stderr, "launcher");
@@ -285,9 +278,10 @@ fn the_trace_of_true_is_what_strace_sees() {
 
 #[test]
 fn the_quiet_trace_and_an_exit_code() {
-    if !can_run() {
+    if !can_run("the_quiet_trace_and_an_exit_code") {
         return;
     }
+    let _host = Host::guard();
     let out = check("exit42", &["--trace", "-q", "sh", "-c", "exit 42"]);
     assert_eq!(out.status.code(), Some(42));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -296,9 +290,10 @@ fn the_quiet_trace_and_an_exit_code() {
 
 #[test]
 fn every_execve_of_the_path_search_is_traced_with_its_errno() {
-    if !can_run() {
+    if !can_run("every_execve_of_the_path_search_is_traced_with_its_errno") {
         return;
     }
+    let _host = Host::guard();
     let out = check("notfound", &["--trace", "-q", "no-such-command-nsclone"]);
     assert_eq!(out.status.code(), Some(127));
     let child = names(&out.stderr, "child");
@@ -314,9 +309,10 @@ fn every_execve_of_the_path_search_is_traced_with_its_errno() {
 
 #[test]
 fn a_script_without_shebang_is_traced_through_bin_sh() {
-    if !can_run() {
+    if !can_run("a_script_without_shebang_is_traced_through_bin_sh") {
         return;
     }
+    let _host = Host::guard();
     let dir = scratch("noshebang-script");
     let script = dir.join("noshebang");
     std::fs::write(&script, "exit 3\n").unwrap();
@@ -330,9 +326,10 @@ fn a_script_without_shebang_is_traced_through_bin_sh() {
 
 #[test]
 fn show_ns_reads_are_traced_too() {
-    if !can_run() {
+    if !can_run("show_ns_reads_are_traced_too") {
         return;
     }
+    let _host = Host::guard();
     let out = check("showns", &["--trace", "--show-ns", "true"]);
     assert!(out.status.success(), "{out:?}");
     let launcher = names(&out.stderr, "launcher");
@@ -341,9 +338,10 @@ fn show_ns_reads_are_traced_too() {
 
 #[test]
 fn a_child_killed_by_a_signal_is_traced_to_the_launchers_end() {
-    if !can_run() {
+    if !can_run("a_child_killed_by_a_signal_is_traced_to_the_launchers_end") {
         return;
     }
+    let _host = Host::guard();
     let out = check("selfkill", &["--trace", "-q", "sh", "-c", "kill -TERM $$"]);
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(
@@ -360,9 +358,10 @@ fn a_child_killed_by_a_signal_is_traced_to_the_launchers_end() {
 
 #[test]
 fn a_forwarded_signal_is_traced() {
-    if !can_run() {
+    if !can_run("a_forwarded_signal_is_traced") {
         return;
     }
+    let _host = Host::guard();
     let dir = scratch("forward");
     let mut strace = strace(&dir, &["--trace", "-q", "sleep", "30"])
         .stderr(Stdio::piped())
@@ -403,4 +402,60 @@ fn a_forwarded_signal_is_traced() {
         stderr.contains("kill(") && stderr.contains("SIGTERM) = 0"),
         "{stderr}"
     );
+}
+
+#[test]
+fn every_namespace_step_is_traced() {
+    if !can_run("every_namespace_step_is_traced") {
+        return;
+    }
+    let _host = Host::guard();
+    let out = check(
+        "namespaces",
+        &[
+            "--trace",
+            "-q",
+            "--user",
+            "--net",
+            "--ipc",
+            "--cgroup",
+            "--mount-proc",
+            "--kill-child",
+            "true",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let child = names(&out.stderr, "child");
+    for expected in [
+        "prctl",
+        "getppid",
+        "ppoll",
+        "mount",
+        "socket",
+        "ioctl",
+        "rt_sigaction",
+    ] {
+        assert!(child.contains(&expected.to_string()), "{child:?}");
+    }
+    let launcher = names(&out.stderr, "launcher");
+    assert!(launcher.contains(&"openat".to_string()), "{launcher:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("child[1] "),
+        "PID 1 in its namespace:\n{stderr}"
+    );
+}
+
+#[test]
+fn time_namespace_steps_are_traced() {
+    if !can_run("time_namespace_steps_are_traced") {
+        return;
+    }
+    let _host = Host::guard();
+    let out = check("time", &["--trace", "-q", "--monotonic", "5", "true"]);
+    assert!(out.status.success(), "{out:?}");
+    let launcher = names(&out.stderr, "launcher");
+    for expected in ["unshare", "setns", "openat", "write"] {
+        assert!(launcher.contains(&expected.to_string()), "{launcher:?}");
+    }
 }
