@@ -30,6 +30,11 @@ Options:
       --show-ns        print the parent's and the child's /proc/PID/ns links
                        side by side, marking those that differ
   -q, --quiet          print nothing but errors
+      --vfork          share nsclone's memory with the child until it execs
+                       (CLONE_VM|CLONE_VFORK, as posix_spawn does): faster,
+                       but nsclone sleeps until then, so it cannot serve
+                       --show-ns, and \"running ... as pid N\" comes after
+                       the exec
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 
@@ -40,6 +45,10 @@ Exit status: the command's. 125 if nsclone itself failed, 126 if COMMAND
 was found but cannot be executed, 127 if it was not found. If the command
 is killed by signal N, nsclone kills itself with N too (a shell shows 128+N).
 ";
+
+/// The refusal of `--vfork --show-ns`.
+pub const VFORK_SHOW_NS: &str = "--vfork cannot serve --show-ns: nsclone sleeps until the \
+     command has exec'd, too late to show the child's namespaces before it runs";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -58,6 +67,7 @@ pub struct Options {
     pub hostname: Hostname,
     pub show_ns: bool,
     pub quiet: bool,
+    pub vfork: bool,
     /// The program and its arguments; never empty.
     pub command: Vec<OsString>,
 }
@@ -74,6 +84,7 @@ pub fn parse(
     let mut hostname = Hostname::new(DEFAULT_HOSTNAME).expect("valid default");
     let mut show_ns = false;
     let mut quiet = false;
+    let mut vfork = false;
     let mut command = Vec::new();
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
@@ -83,6 +94,7 @@ pub fn parse(
             }
             Long("show-ns") => show_ns = true,
             Short('q') | Long("quiet") => quiet = true,
+            Long("vfork") => vfork = true,
             Short('h') | Long("help") => return Ok(Action::Help),
             Short('V') | Long("version") => return Ok(Action::Version),
             Value(program) => {
@@ -92,6 +104,11 @@ pub fn parse(
             _ => return Err(arg.unexpected().to_string()),
         }
     }
+    if vfork && show_ns {
+        // The launcher is asleep from clone until the command has exec'd:
+        // too late to read the child's namespaces before the command runs.
+        return Err(VFORK_SHOW_NS.into());
+    }
     if command.is_empty() {
         let shell = shell.filter(|s| !s.is_empty());
         command.push(shell.unwrap_or_else(|| DEFAULT_SHELL.into()));
@@ -100,6 +117,7 @@ pub fn parse(
         hostname,
         show_ns,
         quiet,
+        vfork,
         command,
     }))
 }
@@ -124,7 +142,7 @@ mod tests {
         let options = run(&[]);
         assert_eq!(options.hostname.as_bytes(), b"newhostname");
         assert_eq!(options.command, ["/bin/bash"]);
-        assert!(!options.show_ns && !options.quiet);
+        assert!(!options.show_ns && !options.quiet && !options.vfork);
     }
 
     #[test]
@@ -180,6 +198,15 @@ mod tests {
         let missing = parse_strs(&["--hostname"]).unwrap_err();
         assert_eq!(missing, "missing argument for option '--hostname'");
         assert!(parse_strs(&["--quiet=yes"]).is_err());
+    }
+
+    #[test]
+    fn vfork_is_refused_where_it_cannot_serve() {
+        assert!(run(&["--vfork", "-q", "true"]).vfork);
+        assert!(run(&["--vfork", "true"]).vfork);
+        let refused = parse_strs(&["--vfork", "--show-ns", "true"]).unwrap_err();
+        assert_eq!(refused, VFORK_SHOW_NS);
+        assert_eq!(parse_strs(&["--show-ns", "--vfork"]).unwrap_err(), refused);
     }
 
     #[test]

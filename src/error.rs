@@ -31,6 +31,9 @@ pub enum Error {
         /// What the kernel answered.
         errno: Errno,
     },
+    /// Vfork style was asked together with something it cannot serve,
+    /// because the parent sleeps until the child has exec'd; names what.
+    Vfork(&'static str),
     /// The child found itself in its parent's UTS namespace and refused to
     /// set the hostname (that would have changed the host's).
     SameUtsNamespace,
@@ -109,6 +112,11 @@ impl fmt::Display for Error {
                     None => Ok(()),
                 }
             }
+            Error::Vfork(what) => write!(
+                f,
+                "vfork style cannot serve {what}: the parent sleeps until the command \
+                 has exec'd (use the default fork style)"
+            ),
             Error::SameUtsNamespace => write!(
                 f,
                 "child: refusing to set the hostname: its UTS namespace is the parent's, \

@@ -46,7 +46,8 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
     command
         .args(&options.command[1..])
         .hostname(options.hostname.clone())
-        .signal_mask(original);
+        .signal_mask(original)
+        .vfork(options.vfork);
 
     if !options.quiet {
         let host = namespace::hostname().unwrap_or_default();
@@ -64,10 +65,18 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
             eprintln!("nsclone: running {} as pid {pid}", words(&options.command));
         }
     };
-    let child = if options.show_ns || !options.quiet {
+    // Holding the child until the announcement is printed keeps it before
+    // the command's own output. In vfork style the launcher cannot hold the
+    // child (it sleeps until the exec), so it announces right after; the
+    // parser has already refused --show-ns with --vfork.
+    let child = if options.show_ns || !(options.quiet || options.vfork) {
         command.spawn_with(announce)?
     } else {
-        command.spawn()?
+        let child = command.spawn()?;
+        if !options.quiet {
+            announce(child.pid());
+        }
+        child
     };
     let pid = child.pid();
     signal::supervise(pid).map_err(|e| Error::syscall(format!("wait4({pid})"), e))

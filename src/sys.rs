@@ -15,7 +15,7 @@ use core::mem::MaybeUninit;
 
 use syscalls::{Errno, Sysno, syscall};
 
-use crate::signal::SigSet;
+use crate::signal::{Disposition, SigSet};
 
 /// A process id, as the kernel counts them (`pid_t`).
 pub type Pid = i32;
@@ -287,6 +287,33 @@ pub fn sigaction_default(sig: i32) -> Result<(), Errno> {
         )
     }
     .map(drop)
+}
+
+/// rt_sigaction(2) reading, without changing, what `sig` does now: its
+/// default action, ignored, or a handler of this process.
+///
+/// Only the handler field of the kernel's answer matters here: `SIG_DFL`
+/// (0), `SIG_IGN` (1), or the address of a function.
+pub fn sigaction_disposition(sig: i32) -> Result<Disposition, Errno> {
+    let mut old = MaybeUninit::<KernelSigaction>::zeroed();
+    // SAFETY: no new action is given (NULL), so nothing changes; the kernel
+    // writes one kernel sigaction into `old`, which has its layout.
+    unsafe {
+        syscall!(
+            Sysno::rt_sigaction,
+            sig,
+            0,
+            old.as_mut_ptr(),
+            SigSet::KERNEL_SIZE
+        )
+    }?;
+    // SAFETY: the buffer started zeroed and the kernel filled it.
+    let handler = unsafe { old.assume_init() }.handler;
+    Ok(match handler {
+        libc::SIG_DFL => Disposition::Default,
+        libc::SIG_IGN => Disposition::Ignore,
+        _ => Disposition::Handler,
+    })
 }
 
 /// prlimit64(2) on the caller: set the soft and hard limit of `resource`.
