@@ -1,9 +1,20 @@
 //! The nsclone command: parse the command line, launch, end like the child.
 //! The mechanics are in the library; see `src/lib.rs` for the tour.
+//!
+//! Start-up: there is no Rust `fn main`. The C runtime calls the `main`
+//! below directly, so std's own start-up does not run. That start-up would
+//! set SIGPIPE to "ignored", which exec passes on to the command (`yes |
+//! head -1` would then never end by SIGPIPE); and it reads /proc/self/maps
+//! and installs an alternate signal stack and handlers to report stack
+//! overflows, about twenty system calls the launcher does not need. std
+//! still works without it: it reads the arguments and environment itself.
+
+#![no_main]
+#![deny(unsafe_code)]
 
 mod cli;
 
-use std::ffi::OsString;
+use std::ffi::{OsString, c_char, c_int};
 use std::process::exit;
 
 use nsclone::error::EXIT_LAUNCHER;
@@ -12,16 +23,27 @@ use nsclone::{Command, Error, WaitStatus, namespace, sys};
 
 use cli::{Action, Options};
 
-fn main() {
+/// The program's entry, called by the C runtime with argc and argv, which
+/// std reads on its own (`std::env::args_os`).
+// SAFETY (no_mangle): this is the program's only symbol named `main`, with
+// the C signature the runtime expects.
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+    run()
+}
+
+/// Parse, launch, and end as the child did.
+fn run() -> ! {
     let options = match cli::parse(std::env::args_os().skip(1), std::env::var_os("SHELL")) {
         Ok(Action::Run(options)) => options,
         Ok(Action::Help) => {
             print!("{}", cli::HELP);
-            return;
+            exit(0);
         }
         Ok(Action::Version) => {
             println!("nsclone {}", env!("CARGO_PKG_VERSION"));
-            return;
+            exit(0);
         }
         Err(message) => {
             eprintln!("nsclone: {message} (see nsclone --help)");
