@@ -12,7 +12,8 @@
 //! may not allocate:
 //! 1. checks that its UTS namespace is not the parent's, then sets the
 //!    hostname with sethostname(2);
-//! 2. restores the signal mask the command should start with;
+//! 2. restores SIGPIPE's default action and the signal mask the command
+//!    should start with;
 //! 3. execs ([`ExecPlan::exec`]). On success the pipe closes by itself
 //!    (`O_CLOEXEC`), and the parent reads end-of-file; on failure the child
 //!    writes what failed into the pipe and exits with 125, 126 or 127.
@@ -36,6 +37,7 @@
 
 use std::env;
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 use syscalls::Errno;
 
@@ -222,6 +224,12 @@ impl Command {
                     return report.step(Step::SignalHandlers, errno);
                 }
             }
+            // Rust's runtime ignores SIGPIPE in every Rust program, and an
+            // ignored signal stays ignored through exec: give it back its
+            // default action, as std::process::Command does.
+            if let Err(errno) = sys::sigaction_default(libc::SIGPIPE) {
+                return report.step(Step::SignalMask, errno);
+            }
             if let Err(errno) = signal::set_mask(child_mask) {
                 return report.step(Step::SignalMask, errno);
             }
@@ -287,9 +295,7 @@ impl Command {
                 let path = candidate.and_then(|i| plan.candidate(i));
                 Error::Exec {
                     program: plan.program().to_owned(),
-                    path: path
-                        .map(|p| std::os::unix::ffi::OsStrExt::from_bytes(p.to_bytes()))
-                        .map(|p: &OsStr| p.to_owned()),
+                    path: path.map(|p| OsStr::from_bytes(p.to_bytes()).to_owned()),
                     failure: ExecFailure {
                         errno,
                         candidate,

@@ -1,0 +1,98 @@
+//! Helpers shared by the integration tests: the built binary, the privilege
+//! check, and a snapshot of the host that must never change.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::process::{Command, Output};
+
+/// The nsclone binary that cargo built for these tests.
+pub fn nsclone() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nsclone"))
+}
+
+/// Run nsclone with `args`, capturing everything.
+pub fn run(args: &[&str]) -> Output {
+    nsclone().args(args).output().expect("nsclone runs")
+}
+
+/// Standard output as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Standard error as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Whether this test may create namespaces (it needs root). When it cannot,
+/// it says so loudly; under CI (CI=true) a skip is a failure, so that no
+/// privileged test ever passes silently where it should have run.
+pub fn privileged(test: &str) -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        .expect("Uid line");
+    if euid == "0" {
+        return true;
+    }
+    let message = format!("SKIPPED {test}: needs root to create namespaces (euid {euid})");
+    if std::env::var_os("CI").is_some_and(|v| v == "true") {
+        panic!("{message}, and CI must run it");
+    }
+    eprintln!("\n!!!!! {message} !!!!!\n");
+    false
+}
+
+/// What of the host a launch could change by mistake.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Host {
+    hostname: String,
+    mounts: BTreeSet<String>,
+    interfaces: BTreeSet<String>,
+}
+
+impl Host {
+    /// The host as it is now: hostname, mount points, network interfaces.
+    pub fn snapshot() -> Host {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let mounts = mountinfo
+            .lines()
+            .map(|l| l.split(' ').nth(4).unwrap_or("").to_owned())
+            .collect();
+        let interfaces = std::fs::read_dir("/sys/class/net")
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        Host {
+            hostname: std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap(),
+            mounts,
+            interfaces,
+        }
+    }
+
+    /// Panic if the host differs from this snapshot.
+    pub fn assert_unchanged(&self) {
+        assert_eq!(&Host::snapshot(), self, "the host changed");
+    }
+}
+
+/// A fresh temporary directory, removed when dropped.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("nsclone-test-")
+        .tempdir()
+        .unwrap()
+}
+
+/// Write an executable file `name` containing `text` into `dir`.
+pub fn executable(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
