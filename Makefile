@@ -4,9 +4,10 @@ CMD ?= sh
 # The hostname inside the new UTS namespace (HOSTNAME itself is often set by
 # the shell, so the variable has another name).
 NEW_HOSTNAME ?= newhostname
-BIN := target/release/nsclone
+# .cargo/config.toml names the target (for static linking), hence the path.
+BIN := target/x86_64-unknown-linux-gnu/release/nsclone
 
-.PHONY: build run test lint
+.PHONY: build run test lint bench bench-full
 
 build:
 	cargo build --release
@@ -26,3 +27,12 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+
+# Benchmarks (root: they create namespaces). Quick mode, under a minute:
+# tables on the terminal and in target/bench-results/. The full mode runs
+# ten times the rounds and writes results/, which the README shows.
+bench:
+	cargo bench --bench launch -- --quick
+
+bench-full:
+	cargo bench --bench launch -- --full

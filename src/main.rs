@@ -9,12 +9,13 @@
 //! overflows, about twenty system calls the launcher does not need. std
 //! still works without it: it reads the arguments and environment itself.
 
-#![no_main]
+// Test builds keep the harness's own main, which runs the unit tests.
+#![cfg_attr(not(test), no_main)]
 #![deny(unsafe_code)]
 
 mod cli;
 
-use std::ffi::{OsString, c_char, c_int};
+use std::ffi::OsString;
 use std::process::exit;
 
 use nsclone::error::EXIT_LAUNCHER;
@@ -27,13 +28,18 @@ use cli::{Action, Options};
 /// std reads on its own (`std::env::args_os`).
 // SAFETY (no_mangle): this is the program's only symbol named `main`, with
 // the C signature the runtime expects.
+#[cfg(not(test))]
 #[allow(unsafe_code)]
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
     run()
 }
 
 /// Parse, launch, and end as the child did.
+#[cfg_attr(test, allow(dead_code))]
 fn run() -> ! {
     let options = match cli::parse(std::env::args_os().skip(1), std::env::var_os("SHELL")) {
         Ok(Action::Run(options)) => options,

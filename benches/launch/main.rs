@@ -1,5 +1,5 @@
 //! How fast nsclone starts a command, and why: `make bench`, or
-//! `cargo bench --bench launch -- [--full] [--out DIR]`.
+//! `cargo bench --bench launch -- [--full] [--out DIR]` (`make bench-full`).
 //!
 //! Five measurements, each interleaved (every round runs every variant once,
 //! in a new random order) so that ratios can be taken round by round:
@@ -77,8 +77,10 @@ fn main() {
     }
     let mut full = false;
     let mut out = None;
+    let mut asked = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
+        asked = true;
         match arg.to_str() {
             Some("--full") => full = true,
             Some("--quick") => full = false,
@@ -89,6 +91,12 @@ fn main() {
                 process::exit(2);
             }
         }
+    }
+    if !asked {
+        // `cargo test --all-targets` runs bench targets too, without
+        // arguments: timing has no place among the tests.
+        eprintln!("launch: a benchmark, not a test: run it with `make bench`");
+        return;
     }
     if !is_root() {
         eprintln!("launch: the benchmark creates namespaces, which needs root: run it as root");
