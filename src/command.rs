@@ -67,8 +67,15 @@ pub struct Command {
     args: Vec<OsString>,
     hostname: Option<Hostname>,
     signal_mask: Option<SigSet>,
+    signal_defaults: SigSet,
     vfork: bool,
 }
+
+/// The signals set back to their default action in the child unless told
+/// otherwise: SIGPIPE, which Rust's runtime sets to "ignored" in every
+/// program with a std `main`, and which would stay ignored through exec.
+/// `std::process::Command` resets it the same way.
+pub const SIGNAL_DEFAULTS: SigSet = SigSet::EMPTY.with(libc::SIGPIPE);
 
 /// A running child, to be waited for.
 #[derive(Debug)]
@@ -97,6 +104,7 @@ impl Command {
             args: Vec::new(),
             hostname: None,
             signal_mask: None,
+            signal_defaults: SIGNAL_DEFAULTS,
             vfork: false,
         }
     }
@@ -125,6 +133,16 @@ impl Command {
     /// mask at the time of spawning.
     pub fn signal_mask(&mut self, mask: SigSet) -> &mut Command {
         self.signal_mask = Some(mask);
+        self
+    }
+
+    /// The signals whose action the child sets back to the default before
+    /// exec, as posix_spawnattr_setsigdefault(3) does; [`SIGNAL_DEFAULTS`]
+    /// unless set. A caller that did not let std's runtime ignore SIGPIPE
+    /// (the nsclone binary has no std `main`) passes `SigSet::EMPTY`, so that
+    /// the command inherits the caller's dispositions, as with any exec.
+    pub fn signal_defaults(&mut self, set: SigSet) -> &mut Command {
+        self.signal_defaults = set;
         self
     }
 
@@ -199,6 +217,7 @@ impl Command {
         let child_mask = self.signal_mask.unwrap_or(old_mask);
         let report = Reporter(report_w.raw());
         let vfork = self.vfork;
+        let defaults = self.signal_defaults;
         let mut child = || -> i32 {
             if let Some((go_r, go_w)) = &hold {
                 // Close our copy of the write end, so that the parent's
@@ -224,11 +243,10 @@ impl Command {
                     return report.step(Step::SignalHandlers, errno);
                 }
             }
-            // Rust's runtime ignores SIGPIPE in every Rust program, and an
-            // ignored signal stays ignored through exec: give it back its
-            // default action, as std::process::Command does.
-            if let Err(errno) = sys::sigaction_default(libc::SIGPIPE) {
-                return report.step(Step::SignalMask, errno);
+            // By default SIGPIPE, which Rust's runtime ignores in every Rust
+            // program: an ignored signal stays ignored through exec.
+            if let Err(errno) = signal::set_defaults(defaults) {
+                return report.step(Step::SignalHandlers, errno);
             }
             if let Err(errno) = signal::set_mask(child_mask) {
                 return report.step(Step::SignalMask, errno);

@@ -19,7 +19,7 @@ use std::ffi::OsString;
 use std::process::exit;
 
 use nsclone::error::EXIT_LAUNCHER;
-use nsclone::signal::{self, SUPERVISED};
+use nsclone::signal::{self, SUPERVISED, SigSet};
 use nsclone::{Command, Error, WaitStatus, namespace, sys};
 
 use cli::{Action, Options};
@@ -75,6 +75,9 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
         .args(&options.command[1..])
         .hostname(options.hostname.clone())
         .signal_mask(original)
+        // No std runtime start-up ran (see the top of this file), so SIGPIPE
+        // is as the caller left it: the command inherits it, as with exec.
+        .signal_defaults(SigSet::EMPTY)
         .vfork(options.vfork);
 
     if !options.quiet {

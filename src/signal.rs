@@ -98,6 +98,14 @@ pub fn reset_handlers() -> Result<(), Errno> {
     Ok(())
 }
 
+/// Set every signal in `set` back to its default action, whatever it was.
+pub fn set_defaults(set: SigSet) -> Result<(), Errno> {
+    for sig in (1..=SIGNAL_MAX).filter(|&sig| set.contains(sig)) {
+        sys::sigaction_default(sig)?;
+    }
+    Ok(())
+}
+
 /// Block `set` in the calling thread; returns the mask as it was before.
 pub fn block(set: SigSet) -> Result<SigSet, Errno> {
     sys::sigprocmask(libc::SIG_BLOCK, set)
