@@ -47,6 +47,8 @@ struct Rounds {
     memory_flat: usize,
     /// Per memory size: fork style, up to 0.1 s a spawn at 2 GiB.
     memory_fork: usize,
+    /// Passes through the memory sizes.
+    memory_passes: usize,
     rss: usize,
 }
 
@@ -56,6 +58,7 @@ const QUICK: Rounds = Rounds {
     namespaces: 100,
     memory_flat: 50,
     memory_fork: 10,
+    memory_passes: 2,
     rss: 3,
 };
 
@@ -65,6 +68,7 @@ const FULL: Rounds = Rounds {
     namespaces: 1000,
     memory_flat: 300,
     memory_fork: 40,
+    memory_passes: 4,
     rss: 9,
 };
 
@@ -168,17 +172,20 @@ struct Tools {
     nsclone: PathBuf,
     unshare: Option<PathBuf>,
     c_launcher: Option<PathBuf>,
+    c_limit: Option<PathBuf>,
     this: PathBuf,
     cat: PathBuf,
 }
 
 impl Tools {
     fn find(target: &Path) -> Tools {
-        let c_launcher = build_c_launcher(&target.join("bench-bin"));
+        let dir = target.join("bench-bin");
+        let limit = ["-static", "-DVFORK"];
         Tools {
             nsclone: PathBuf::from(env!("CARGO_BIN_EXE_nsclone")),
             unshare: which("unshare"),
-            c_launcher,
+            c_launcher: build_c_launcher(&dir, "clone_launcher", &[]),
+            c_limit: build_c_launcher(&dir, "clone_launcher_static_vfork", &limit),
             this: std::env::current_exe().expect("this program's path"),
             cat: which("cat").unwrap_or_else(|| "/bin/cat".into()),
         }
@@ -207,6 +214,9 @@ impl Tools {
         list.push(("re-exec /proc/self/exe", argv(&args)));
         if let Some(c) = &self.c_launcher {
             list.push(("C launcher", argv(&[c.as_os_str()])));
+        }
+        if let Some(c) = &self.c_limit {
+            list.push(("C launcher, static, vfork", argv(&[c.as_os_str()])));
         }
         list
     }
@@ -260,6 +270,7 @@ fn whole_process(tools: &Tools, rounds: usize) -> Section {
                     ("nsclone -q --vfork", "× unshare -u") => "vfork/unshare",
                     ("nsclone -q", "× C launcher") => "default/C",
                     ("nsclone -q --vfork", "× C launcher") => "vfork/C",
+                    ("C launcher, static, vfork", "× unshare -u") => "limit/unshare",
                     _ => continue,
                 };
                 figures.push((key, paired_ratio(&samples[i], &samples[b])));
@@ -272,7 +283,9 @@ fn whole_process(tools: &Tools, rounds: usize) -> Section {
          Ratios are medians of round-by-round ratios. `unshare -u` execs the command \
          itself; the others clone a child and wait for it. The C launcher \
          (`benches/launch/clone_launcher.c`, dynamically linked) maps a stack, clones, \
-         sets the hostname, execvp's and waits. The re-exec row is the article's \
+         sets the hostname, execvp's and waits; built statically with \
+         `CLONE_VM|CLONE_VFORK`, it is close to the limit for any launcher: its own \
+         exec, one clone and the command's exec. The re-exec row is the article's \
          approach: clone, exec the launcher again through `/proc/self/exe`, set the \
          hostname there, then exec the command.\n\n{}",
         table.markdown()
@@ -440,32 +453,52 @@ fn memory(rounds: &Rounds, full: bool) -> Section {
         }
     }
     let (flat, forks) = (rounds.memory_flat, rounds.memory_fork);
-    eprintln!("launch: 4/5 memory {sizes:?} MiB, {flat} and {forks} rounds each");
+    // The sizes cannot be interleaved (the memory is what is measured), so
+    // they are visited in several passes, up then down, to spread drift.
+    let passes = rounds.memory_passes;
+    eprintln!("launch: 4/5 memory {sizes:?} MiB, {passes} passes, {flat} and {forks} rounds each");
+    // Per size: the samples of posix_spawn, vfork style, fork style; and
+    // the resident size.
+    let mut samples = vec![vec![Vec::new(); 3]; sizes.len()];
+    let mut resident = vec![0; sizes.len()];
+    for pass in 0..passes {
+        let mut order: Vec<usize> = (0..sizes.len()).collect();
+        if pass % 2 == 1 {
+            order.reverse();
+        }
+        for k in order {
+            let ballast = touch(sizes[k] << 20);
+            resident[k] = status_kib(process::id(), "VmRSS:").unwrap_or(0);
+            let flat = spawn_ways(&[Way::PosixSpawn, Way::Vfork], 5, flat / passes);
+            let fork = spawn_ways(&[Way::Fork], 2, forks / passes);
+            drop(ballast);
+            for (all, new) in samples[k].iter_mut().zip(flat.into_iter().chain(fork)) {
+                all.extend(new);
+            }
+        }
+    }
     let mut table = Table::new(&[
         "touched",
         "resident",
         "posix_spawn",
         "vfork style",
+        "vfork ÷ posix_spawn",
         "fork style",
         "fork ÷ vfork",
     ]);
     // Medians per size: posix_spawn, vfork style, fork style.
     let mut series: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 3];
-    for &mib in &sizes {
-        let ballast = touch(mib << 20);
-        let resident = status_kib(process::id(), "VmRSS:").unwrap_or(0);
-        let mut samples = spawn_ways(&[Way::PosixSpawn, Way::Vfork], 5, flat);
-        samples.extend(spawn_ways(&[Way::Fork], 2, forks));
-        drop(ballast);
-        let meds: Vec<f64> = samples.iter().map(|s| median(s)).collect();
+    for (k, &mib) in sizes.iter().enumerate() {
+        let meds: Vec<f64> = samples[k].iter().map(|s| median(s)).collect();
         for (line, &med) in series.iter_mut().zip(&meds) {
             line.push((mib as f64, med));
         }
         table.row(vec![
             format!("{mib} MiB"),
-            format!("{:.0} MiB", resident as f64 / 1024.0),
+            format!("{:.0} MiB", resident[k] as f64 / 1024.0),
             micros(meds[0]),
             micros(meds[1]),
+            format!("{:.2}", paired_ratio(&samples[k][1], &samples[k][0])),
             micros(meds[2]),
             format!("{:.1}", meds[2] / meds[1]),
         ]);
@@ -480,7 +513,10 @@ fn memory(rounds: &Rounds, full: bool) -> Section {
         "\n## 4. Spawn cost against the parent's memory\n\n\
          The benchmark touches a block of memory (one write per page, so it is \
          resident), then spawns `/bin/true` and waits; medians of {flat} interleaved \
-         rounds of posix_spawn and vfork style, then of {forks} rounds of fork style. \
+         rounds of posix_spawn and vfork style, then of {forks} rounds of fork style, \
+         over {passes} passes through the sizes (up, then down). The sizes cannot be \
+         interleaved, so drift between them shows; vfork ÷ posix_spawn, paired, \
+         does not drift. \
          Fork style copies the page tables of everything resident (and the child's \
          exec then tears the copy down); vfork style and posix_spawn copy nothing.\n\n{}",
         table.markdown()
@@ -670,11 +706,18 @@ fn goals(whole: &Section, in_process: &Section, memory: &Section, rss: &Section)
         mib("rss vfork"),
         " MiB",
     );
-    format!(
+    let mut text = format!(
         "\n## Goals (issue 5)\n\nRatios are paired medians from the tables above, except \
          2 GiB ÷ 1 MiB, a ratio of two medians taken one after the other.\n\n{}",
         table.markdown()
-    )
+    );
+    if let Some(limit) = whole.figure("limit/unshare") {
+        text += &format!(
+            "\nFor scale: the static C launcher with `CLONE_VM|CLONE_VFORK`, about the \
+             least any launcher can cost, measured {limit:.2} × `unshare -u`.\n"
+        );
+    }
+    text
 }
 
 /// The article's approach, played by this program: the launcher clones a
@@ -719,24 +762,24 @@ mod reexec {
     }
 }
 
-/// Compile `clone_launcher.c` with `cc` (or `$CC`), dynamically linked.
-fn build_c_launcher(dir: &Path) -> Option<PathBuf> {
+/// Compile `clone_launcher.c` with `cc` (or `$CC`) and `flags` into
+/// `dir/name`: dynamically linked unless the flags say otherwise.
+fn build_c_launcher(dir: &Path, name: &str, flags: &[&str]) -> Option<PathBuf> {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/launch/clone_launcher.c");
-    let binary = dir.join("clone_launcher");
+    let binary = dir.join(name);
     fs::create_dir_all(dir).ok()?;
     let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
     let built = process::Command::new(&cc)
-        .args(["-O2", "-o"])
+        .arg("-O2")
+        .args(flags)
+        .arg("-o")
         .arg(&binary)
         .arg(&source)
         .status();
     match built {
         Ok(status) if status.success() => Some(binary),
         _ => {
-            eprintln!(
-                "launch: could not compile {} with {cc:?}: no C launcher row",
-                source.display()
-            );
+            eprintln!("launch: could not compile {name} with {cc:?} {flags:?}: no row for it");
             None
         }
     }
