@@ -7,8 +7,9 @@
 //!    because the child may not allocate;
 //! 2. [`stack`]: it maps the child's stack with mmap(2), a guard page below;
 //! 3. [`signal`]: it blocks signals, so that nothing leaks into the child;
-//! 4. [`clone`]: clone(2) with `CLONE_NEWUTS`, through an assembly
-//!    trampoline, because the child starts on an empty stack;
+//! 4. [`clone`]: clone(2) with `CLONE_NEWUTS` (and `CLONE_VM|CLONE_VFORK`
+//!    in vfork style), through an assembly trampoline, because the child
+//!    starts on an empty stack;
 //! 5. [`namespace`]: the child checks that it really is in a new UTS
 //!    namespace, then sets the hostname with sethostname(2);
 //! 6. [`exec`]: it execs the command with execve(2), searching PATH itself;
