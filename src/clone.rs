@@ -46,12 +46,18 @@ pub const ALLOWED_FLAGS: u64 = (libc::CLONE_NEWUTS
     | libc::CLONE_VFORK) as u64
     | 0xff;
 
+/// The highest signal number Linux has (`_NSIG`).
+const SIGRTMAX: u64 = 64;
+
 /// Start a child process on `stack` that runs `child` and then exits with
 /// the code it returns. Returns the child's pid in the parent.
 ///
-/// Flags outside [`ALLOWED_FLAGS`] and `CLONE_VM` without `CLONE_VFORK` (the
-/// parent would go on and could free the stack under the child) are refused
-/// with `EINVAL` before any system call.
+/// Flags outside [`ALLOWED_FLAGS`], `CLONE_VM` without `CLONE_VFORK` (the
+/// parent would go on and could free the stack under the child), and an exit
+/// signal above 64 are refused with `EINVAL` before any system call. The
+/// last catches `CLONE_NEWTIME` (0x80), which lands in the exit-signal byte:
+/// the kernel would take `SIGCHLD | CLONE_NEWTIME` as signal 145, create no
+/// time namespace, and the parent's wait4 would never see the child.
 ///
 /// # Safety
 /// Between clone and exec the child may find locks held by threads that no
@@ -66,7 +72,11 @@ pub unsafe fn clone<F: FnMut() -> i32>(
 ) -> Result<Pid, Errno> {
     let vm = libc::CLONE_VM as u64;
     let vfork = libc::CLONE_VFORK as u64;
-    if flags & !ALLOWED_FLAGS != 0 || (flags & vm != 0 && flags & vfork == 0) {
+    let exit_signal = flags & 0xff;
+    if flags & !ALLOWED_FLAGS != 0
+        || (flags & vm != 0 && flags & vfork == 0)
+        || exit_signal > SIGRTMAX
+    {
         return Err(Errno::EINVAL);
     }
     let arg = (child as *mut F).cast::<c_void>();

@@ -1,39 +1,74 @@
 //! The whole launch, in order: what the parent prepares, what the child does.
 //!
 //! Parent, before clone (it may allocate):
-//! 1. prepare the exec: argv, envp and every PATH candidate ([`ExecPlan`]);
-//! 2. if a hostname is to be set, note the identity of its own UTS namespace;
-//! 3. open a close-on-exec pipe on which the child reports a failure;
-//! 4. map the child's stack with its guard page ([`Stack`]);
-//! 5. block every signal, so that no handler of the caller can run in the
+//! 1. refuse what cannot work here, before changing anything (the rules of
+//!    time namespaces, see [`namespace::time`]);
+//! 2. prepare the exec: argv, envp and every PATH candidate ([`ExecPlan`]);
+//! 3. note the identity of its own namespaces that the child will change
+//!    (UTS when a hostname is set, mount and network when asked), so the
+//!    child can check that it is not changing the host's;
+//! 4. prepare everything else the child reads: the hostname, the clock
+//!    offsets text; and, for itself, the id maps ([`IdMaps`]);
+//! 5. open a close-on-exec pipe on which the child reports a failure, and,
+//!    if the parent has work to do while the child waits (write the id maps,
+//!    run the caller's `before_exec`) or the child must watch for the
+//!    parent's death, a second one whose write end only the parent keeps;
+//! 6. map the child's stack with its guard page ([`Stack`]);
+//! 7. for a time namespace without a user namespace, unshare(2) one for its
+//!    children and write its offsets ([`time::ForChildren`]);
+//! 8. block every signal, so that no handler of the caller can run in the
 //!    child before exec.
 //!
-//! Then clone(`CLONE_NEWUTS | SIGCHLD`) ([`crate::clone`]). The child, which
-//! may not allocate:
-//! 1. checks that its UTS namespace is not the parent's, then sets the
+//! Then clone(2) with `CLONE_NEWUTS`, the other `CLONE_NEW*` flags asked for
+//! (all but `CLONE_NEWTIME`, which clone cannot carry) and `SIGCHLD`
+//! ([`crate::clone`]). The child, which may not allocate:
+//! 1. with a parent-death signal ([`Command::parent_death_signal`]), arms
+//!    it with prctl(2) `PR_SET_PDEATHSIG`; if held, waits until the parent
+//!    writes a byte on the hold pipe; with a parent-death signal, makes sure
+//!    the parent did not die before it was armed;
+//! 2. with a user namespace and a time namespace: unshares the time
+//!    namespace itself and writes its offsets;
+//! 3. checks that its UTS namespace is not the parent's, then sets the
 //!    hostname with sethostname(2);
-//! 2. restores SIGPIPE's default action and the signal mask the command
-//!    should start with;
-//! 3. execs ([`ExecPlan::exec`]). On success the pipe closes by itself
-//!    (`O_CLOEXEC`), and the parent reads end-of-file; on failure the child
-//!    writes what failed into the pipe and exits with 125, 126 or 127.
+//! 4. mount namespace: checks it is not the parent's, makes `/` recursively
+//!    private, and with `--mount-proc` mounts a fresh `/proc`
+//!    ([`namespace::mount`]);
+//! 5. network namespace: checks it is not the parent's, brings `lo` up
+//!    ([`namespace::net`]);
+//! 6. in vfork style, sets every signal that has a handler back to the
+//!    default; restores SIGPIPE's default action (unless told otherwise)
+//!    and the signal mask the command should start with;
+//! 7. execs ([`ExecPlan::exec`]). On success the report pipe closes by
+//!    itself (`O_CLOEXEC`) and the parent reads end-of-file; on failure the
+//!    child writes which step failed into the pipe and exits with 125, 126
+//!    or 127.
 //!
-//! The parent, meanwhile, restores its mask, unmaps its copy of the stack,
-//! and reads the pipe: end-of-file means the command runs.
+//! The parent, meanwhile:
+//! 1. restores its mask, unmaps its copy of the stack;
+//! 2. returns to its old `time_for_children`, if it made a new one;
+//! 3. with a user namespace, writes the child's `uid_map`, `setgroups` and
+//!    `gid_map` ([`IdMaps::write`]);
+//! 4. runs the caller's `before_exec`, then releases the child;
+//! 5. reads the report pipe: end-of-file means the command runs.
+//!
+//! If step 2 or 3 fails, the parent kills the child with SIGKILL and reaps
+//! it before returning the error, so nothing is left behind.
 //!
 //! ## Fork style and vfork style
 //!
 //! By default the child is a copy of the parent (fork style): clone copies
 //! the parent's page tables, which costs time in proportion to the parent's
-//! resident memory (about 36 µs per MiB on a small VM). With
+//! resident memory (about 40 µs per MiB on a small VM). With
 //! [`Command::vfork`] clone also gets `CLONE_VM | CLONE_VFORK`, as
 //! posix_spawn(3) does: the child runs in the parent's memory, on the stack
 //! we mapped, and the parent sleeps until the child has exec'd or exited.
 //! Nothing is copied, so the cost stays flat however large the parent is.
-//! The price is that the child must write nothing the parent relies on, no
-//! signal handler of the parent may run in it (it resets them to the
-//! default before restoring the mask), and the parent cannot act between
-//! clone and exec: [`Command::spawn_with`] is refused.
+//! The price: the child must write nothing the parent relies on; no signal
+//! handler of the parent may run in it (it resets them to the default before
+//! restoring the mask); and the parent cannot act between clone and exec, so
+//! [`Command::spawn_with`] and a user namespace (whose id maps the parent
+//! writes) are refused, and so is a time namespace on kernels before 6.2
+//! (see [`Command::vfork`]).
 
 use std::env;
 use std::ffi::{OsStr, OsString};
@@ -43,8 +78,10 @@ use syscalls::Errno;
 
 use crate::clone;
 use crate::error::{EXIT_LAUNCHER, Error};
-use crate::exec::{ExecFailure, ExecPlan};
-use crate::namespace::{self, Hostname};
+use crate::exec::{self, ExecFailure, ExecPlan};
+use crate::namespace::time::{self, ClockOffsets};
+use crate::namespace::user::IdMaps;
+use crate::namespace::{self, Hostname, Namespace, Namespaces, NsId, mount, net};
 use crate::signal::{self, SigSet};
 use crate::stack::Stack;
 use crate::sys::{self, Fd, Pid};
@@ -52,7 +89,7 @@ use crate::wait::{self, WaitStatus};
 
 /// The clone flags of every launch: a new UTS namespace, and SIGCHLD as the
 /// exit signal, without which wait4 would not see the child (short of
-/// `__WALL`).
+/// `__WALL`). [`Command::namespace`] adds more.
 pub const CLONE_FLAGS: u64 = libc::CLONE_NEWUTS as u64 | libc::SIGCHLD as u64;
 
 /// Added in vfork style: share the parent's memory (`CLONE_VM`) and let
@@ -60,22 +97,28 @@ pub const CLONE_FLAGS: u64 = libc::CLONE_NEWUTS as u64 | libc::SIGCHLD as u64;
 /// which is what makes sharing safe for the child's stack.
 pub const VFORK_FLAGS: u64 = (libc::CLONE_VM | libc::CLONE_VFORK) as u64;
 
-/// A command to run in a new UTS namespace, like `std::process::Command`.
+/// The signals set back to their default action in the child unless told
+/// otherwise: SIGPIPE, which Rust's runtime sets to "ignored" in every
+/// program with a std `main`, and which would stay ignored through exec.
+/// `std::process::Command` resets it the same way.
+pub const SIGNAL_DEFAULTS: SigSet = SigSet::EMPTY.with(libc::SIGPIPE);
+
+/// A command to run in new namespaces, like `std::process::Command`.
+///
+/// A new UTS namespace is always made; [`Command::namespace`] asks for more.
 #[derive(Clone, Debug)]
 pub struct Command {
     program: OsString,
     args: Vec<OsString>,
     hostname: Option<Hostname>,
     signal_mask: Option<SigSet>,
+    namespaces: Namespaces,
+    mount_proc: bool,
+    clock_offsets: ClockOffsets,
+    pdeathsig: Option<i32>,
     signal_defaults: SigSet,
     vfork: bool,
 }
-
-/// The signals set back to their default action in the child unless told
-/// otherwise: SIGPIPE, which Rust's runtime sets to "ignored" in every
-/// program with a std `main`, and which would stay ignored through exec.
-/// `std::process::Command` resets it the same way.
-pub const SIGNAL_DEFAULTS: SigSet = SigSet::EMPTY.with(libc::SIGPIPE);
 
 /// A running child, to be waited for.
 #[derive(Debug)]
@@ -104,6 +147,10 @@ impl Command {
             args: Vec::new(),
             hostname: None,
             signal_mask: None,
+            namespaces: Namespaces::EMPTY.with(Namespace::Uts),
+            mount_proc: false,
+            clock_offsets: ClockOffsets::default(),
+            pdeathsig: None,
             signal_defaults: SIGNAL_DEFAULTS,
             vfork: false,
         }
@@ -136,6 +183,56 @@ impl Command {
         self
     }
 
+    /// Run the command in a new namespace of type `ns` too. Some types come
+    /// with a step of their own: a user namespace maps the caller's uid and
+    /// gid to 0 ([`IdMaps::root`]), a mount namespace makes `/` private, a
+    /// network namespace brings `lo` up (see [`crate::namespace`]).
+    pub fn namespace(&mut self, ns: Namespace) -> &mut Command {
+        self.namespaces = self.namespaces.with(ns);
+        self
+    }
+
+    /// Mount a fresh `/proc` for the new PID namespace; implies new mount
+    /// and PID namespaces, as `unshare --mount-proc` does.
+    pub fn mount_proc(&mut self) -> &mut Command {
+        self.mount_proc = true;
+        self.namespace(Namespace::Mount).namespace(Namespace::Pid)
+    }
+
+    /// Shift the clocks of a new time namespace; implies one.
+    ///
+    /// Without a user namespace, the caller must be single-threaded (see
+    /// [`namespace::time`]); with one, the kernel must be Linux 6.2 or later.
+    pub fn clock_offsets(&mut self, offsets: ClockOffsets) -> &mut Command {
+        self.clock_offsets = offsets;
+        self.namespace(Namespace::Time)
+    }
+
+    /// Have the kernel send `sig` to the child when the thread that spawned
+    /// it exits, or the whole process dies, even by SIGKILL (prctl(2)
+    /// `PR_SET_PDEATHSIG`; `unshare --kill-child`).
+    ///
+    /// The child arms it before exec, then checks that its parent is still
+    /// there: a parent that died before the signal was armed would never
+    /// send it, so the child then exits with 125 instead of running the
+    /// command. Two witnesses tell it: getppid(2), which changes as soon as
+    /// the kernel reparents the child (and sends the armed signal), but reads
+    /// 0 when the parent is in another PID namespace (`--pid`); and a pipe
+    /// whose write end only the parent keeps, which hangs up when the
+    /// parent's last thread has closed its descriptors, just before the
+    /// kernel reparents its children. Together they close the race, except
+    /// for a multi-threaded parent and a new PID namespace: there the
+    /// reparenting may come before the hang-up, in the instant between the
+    /// exits of the parent's threads.
+    ///
+    /// Caveats, from the kernel: the signal follows the spawning *thread*,
+    /// so spawn from a thread that outlives the child; it is cleared when
+    /// the command execs a set-user-ID program or changes its credentials.
+    pub fn parent_death_signal(&mut self, sig: i32) -> &mut Command {
+        self.pdeathsig = Some(sig);
+        self
+    }
+
     /// The signals whose action the child sets back to the default before
     /// exec, as posix_spawnattr_setsigdefault(3) does; [`SIGNAL_DEFAULTS`]
     /// unless set. A caller that did not let std's runtime ignore SIGPIPE
@@ -152,18 +249,31 @@ impl Command {
     /// caller uses. See the module documentation for what it rules out.
     ///
     /// The time namespace: with `CLONE_VM` the kernel does not move the
-    /// child into the caller's `time_for_children` namespace at clone; its
-    /// execve does, on kernels since 6.2 (checked on 6.18: before exec the
-    /// child shows the old `/proc/self/ns/time`, after it the new one). The
-    /// child reads no clock before exec, so the command sees the same time
-    /// namespace in both styles there; on older kernels a caller that
-    /// unshares a time namespace must not use vfork style.
+    /// child into the launcher's `time_for_children` at clone, as it does in
+    /// fork style; the child's execve does, on Linux 6.2 and later (checked
+    /// on 6.18: before exec the child shows the old `/proc/self/ns/time`,
+    /// after it the new one). The child reads no clock before exec, so there
+    /// the command lands in the same time namespace in both styles; before
+    /// 6.2 it would silently keep the host's clocks, so vfork style with a
+    /// time namespace is refused there.
     pub fn vfork(&mut self, on: bool) -> &mut Command {
         self.vfork = on;
         self
     }
 
-    /// Start the command in a new UTS namespace.
+    /// The namespaces the command will get.
+    pub fn namespaces(&self) -> Namespaces {
+        self.namespaces
+    }
+
+    /// The flags given to clone(2): the namespaces' `CLONE_NEW*` flags but
+    /// `CLONE_NEWTIME`, `SIGCHLD`, and in vfork style [`VFORK_FLAGS`].
+    pub fn clone_flags(&self) -> u64 {
+        let style = if self.vfork { VFORK_FLAGS } else { 0 };
+        CLONE_FLAGS | self.namespaces.clone_flags() | style
+    }
+
+    /// Start the command in its new namespaces.
     ///
     /// Returns once the command has been exec'd, or with the error that
     /// prevented it (the child is then already reaped).
@@ -172,7 +282,7 @@ impl Command {
     }
 
     /// Like [`spawn`](Command::spawn), but the child waits, already in its
-    /// new namespace, until `before_exec(pid)` has run in the parent.
+    /// new namespaces, until `before_exec(pid)` has run in the parent.
     /// `--show-ns` uses this to read the child's namespaces before the
     /// command starts (or exits too early to be seen).
     ///
@@ -182,123 +292,177 @@ impl Command {
         self.spawn_inner(Some(Box::new(before_exec)))
     }
 
-    fn spawn_inner(&self, before_exec: Option<Box<dyn FnOnce(Pid) + '_>>) -> Result<Child, Error> {
-        if self.vfork && before_exec.is_some() {
-            return Err(Error::Vfork("acting in the parent before exec"));
-        }
-        let flags = if self.vfork {
-            CLONE_FLAGS | VFORK_FLAGS
+    /// Who creates the time namespace, if one is asked for: see
+    /// [`namespace::time`]. Refuses what cannot work, before any change.
+    fn time_maker(&self) -> Result<Option<TimeMaker>, Error> {
+        if !self.namespaces.contains(Namespace::Time) {
+            Ok(None)
+        } else if !self.namespaces.contains(Namespace::User) {
+            Ok(Some(TimeMaker::Launcher))
+        } else if time::exec_enters_time_namespace() {
+            Ok(Some(TimeMaker::Child))
         } else {
-            CLONE_FLAGS
-        };
+            Err(Error::Unsupported(
+                "with --user, the child creates the time namespace and enters it at execve, \
+                 which Linux does only since 6.2; run as root without --user instead",
+            ))
+        }
+    }
+
+    /// In vfork style, refuse what needs the parent between clone and
+    /// exec, before anything is changed.
+    fn vfork_refusal(&self, before_exec: bool) -> Result<(), Error> {
+        if !self.vfork {
+            Ok(())
+        } else if before_exec {
+            Err(Error::Vfork("acting in the parent before exec (--show-ns)"))
+        } else if self.namespaces.contains(Namespace::User) {
+            Err(Error::Vfork(
+                "a user namespace: the parent writes its uid and gid maps before exec",
+            ))
+        } else if self.namespaces.contains(Namespace::Time) && !time::exec_enters_time_namespace() {
+            Err(Error::Vfork(
+                "a time namespace before Linux 6.2: the child would enter it only at \
+                 execve, which older kernels do not do",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn spawn_inner(&self, before_exec: Option<Box<dyn FnOnce(Pid) + '_>>) -> Result<Child, Error> {
+        self.vfork_refusal(before_exec.is_some())?;
+        let ns = self.namespaces;
+        let time_maker = self.time_maker()?;
         let path = env::var_os("PATH");
         let mut plan = ExecPlan::new(&self.program, &self.args, env::vars_os(), path.as_deref())
             .map_err(|e| Error::Nul(e.0))?;
-        // The identity check guards sethostname only: without a hostname
-        // the child changes nothing, and the lookup (a /proc path walk,
+        let parent_id = |kind: Namespace| -> Result<Option<NsId>, Error> {
+            if !ns.contains(kind) {
+                return Ok(None);
+            }
+            namespace::id_of_self(kind)
+                .map(Some)
+                .map_err(|e| Error::syscall(format!("stat(\"/proc/self/ns/{kind}\")"), e))
+        };
+        // The UTS check guards sethostname only: without a hostname the
+        // child changes nothing there, and the lookup (a /proc path walk,
         // about 10 µs in a fresh process) is saved on both sides.
-        let hostname = self.hostname.as_ref().map(Hostname::as_bytes);
-        let parent_uts = match hostname {
-            Some(_) => Some(
-                namespace::uts_of_self()
-                    .map_err(|e| Error::syscall("stat(\"/proc/self/ns/uts\")", e))?,
-            ),
+        let hostname = match &self.hostname {
+            Some(name) => Some((name.as_bytes(), parent_id(Namespace::Uts)?.expect("UTS"))),
             None => None,
         };
+        let parent_mnt = parent_id(Namespace::Mount)?;
+        let parent_net = parent_id(Namespace::Net)?;
+        let maps = ns.contains(Namespace::User).then(IdMaps::root);
+        let offsets = self.clock_offsets.text();
         let (report_r, report_w) = sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?;
-        let hold = match before_exec {
-            Some(_) => Some(sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?),
-            None => None,
+        // The parent pipe holds the child while the parent has steps of its
+        // own, and tells a child with a parent-death signal whether the
+        // parent still lives.
+        let held = maps.is_some() || before_exec.is_some();
+        let hold = if held || self.pdeathsig.is_some() {
+            Some(Hold::new()?)
+        } else {
+            None
         };
         let stack = Stack::new().map_err(|e| Error::syscall("mmap(child stack)", e))?;
+        // Undone when dropped, should anything below fail before clone.
+        let time_for_children = match time_maker {
+            Some(TimeMaker::Launcher) => Some(time::ForChildren::unshare(&offsets)?),
+            _ => None,
+        };
 
         let old_mask =
             signal::set_mask(SigSet::ALL).map_err(|e| Error::syscall("rt_sigprocmask", e))?;
-        let child_mask = self.signal_mask.unwrap_or(old_mask);
-        let report = Reporter(report_w.raw());
-        let vfork = self.vfork;
-        let defaults = self.signal_defaults;
-        let mut child = || -> i32 {
-            if let Some((go_r, go_w)) = &hold {
-                // Close our copy of the write end, so that the parent's
-                // death reads as end-of-file instead of waiting forever.
-                sys::close(go_w.raw());
-                if sys::read(go_r.raw(), &mut [0u8]) != Ok(1) {
-                    return report.step(Step::Hold, Errno::EPIPE);
-                }
-            }
-            if let Some(name) = hostname {
-                match namespace::uts_of_self() {
-                    Ok(uts) if Some(uts) != parent_uts => {}
-                    Ok(_) => return report.step(Step::SameUtsNamespace, Errno::EPERM),
-                    Err(errno) => return report.step(Step::SameUtsNamespace, errno),
-                }
-                if let Err(errno) = sys::sethostname(name) {
-                    return report.step(Step::Sethostname, errno);
-                }
-            }
-            if vfork {
-                // The parent's handlers must not run in its own memory.
-                if let Err(errno) = signal::reset_handlers() {
-                    return report.step(Step::SignalHandlers, errno);
-                }
-            }
-            // By default SIGPIPE, which Rust's runtime ignores in every Rust
-            // program: an ignored signal stays ignored through exec.
-            if let Err(errno) = signal::set_defaults(defaults) {
-                return report.step(Step::SignalHandlers, errno);
-            }
-            if let Err(errno) = signal::set_mask(child_mask) {
-                return report.step(Step::SignalMask, errno);
-            }
-            report.exec(plan.exec())
+        let steps = ChildSteps {
+            pdeathsig: self.pdeathsig.map(|sig| (sig, sys::getpid())),
+            held,
+            child_time: (time_maker == Some(TimeMaker::Child)).then_some(offsets.as_slice()),
+            hold: hold.as_ref(),
+            hostname,
+            parent_mnt,
+            mount_proc: self.mount_proc,
+            parent_net,
+            reset_handlers: self.vfork,
+            defaults: self.signal_defaults,
+            mask: self.signal_mask.unwrap_or(old_mask),
         };
+        let report = Reporter(report_w.raw());
+        let mut child = || -> i32 {
+            match steps.run() {
+                Ok(()) => report.exec(plan.exec()),
+                Err((step, errno)) => report.step(step, errno),
+            }
+        };
+        let flags = self.clone_flags();
         // SAFETY: the child closure only makes system calls from `sys` and
         // allocates nothing: everything it touches was prepared above. In
-        // vfork style it writes into the parent's memory only its own stack,
-        // the pipe's report (through the kernel) and, for ENOEXEC, one slot
-        // of `plan`'s shell argv, which the parent never reads (see
-        // `ExecPlan::exec`); no handler can run in it (reset above, signals
-        // blocked until then).
+        // vfork style it writes into the parent's memory only its own stack
+        // and, for ENOEXEC, one slot of `plan`'s shell argv, which the parent
+        // never reads (see `ExecPlan::exec`); no handler of the parent can
+        // run in it (signals blocked, then handlers reset before the mask).
         let cloned = unsafe { clone::clone(flags, &stack, &mut child) };
 
         // Parent only from here. Without CLONE_VM the child has its own copy
         // of the stack and of the pipe's write end: drop ours. With it, the
         // child has exec'd or exited by now (CLONE_VFORK), so the stack is
-        // free; its descriptor table was still copied (no CLONE_FILES).
+        // free; its descriptor table was still a copy (no CLONE_FILES).
         let _ = signal::set_mask(old_mask);
         drop(stack);
         drop(report_w);
-        let pid = cloned.map_err(|e| {
-            let call = if vfork {
-                "clone(CLONE_NEWUTS|CLONE_VM|CLONE_VFORK|SIGCHLD)"
-            } else {
-                "clone(CLONE_NEWUTS|SIGCHLD)"
-            };
-            Error::syscall(call, e)
-        })?;
-        if let (Some(before_exec), Some((_, go_w))) = (before_exec, hold) {
-            before_exec(pid);
-            // If this write fails the child reads end-of-file and reports it.
-            let _ = sys::write(go_w.raw(), &[1]);
+        let restored = time_for_children.map(time::ForChildren::restore);
+        let pid = cloned
+            .map_err(|e| Error::syscall(format!("clone({})", flag_names(ns, self.vfork)), e))?;
+        let parent_steps = || -> Result<(), Error> {
+            restored.transpose()?;
+            if let Some(maps) = &maps {
+                maps.write(pid)?;
+            }
+            Ok(())
+        };
+        if let Err(error) = parent_steps() {
+            // The child is still held: it must not run the command.
+            let _ = sys::kill(pid, libc::SIGKILL);
+            let _ = wait::wait(pid);
+            return Err(error);
         }
-        match read_report(&report_r) {
+        if let (Some(hold), true) = (&hold, held) {
+            if let Some(before_exec) = before_exec {
+                before_exec(pid);
+            }
+            hold.release();
+        }
+        // The parent pipe stays open until the report is read: by then the
+        // child has exec'd or failed, and is past its checks.
+        let report = read_report(&report_r);
+        drop(hold);
+        match report {
             None => Ok(Child { pid }),
             Some(report) => {
                 // The child has exited or is about to: reap it.
                 let _ = wait::wait(pid);
-                Err(self.error_from(report, &plan))
+                Err(self.error_from(report, &plan, &offsets))
             }
         }
     }
 
     /// Turn the child's report into an error that names the failed step.
-    fn error_from(&self, report: Report, plan: &ExecPlan) -> Error {
+    fn error_from(&self, report: Report, plan: &ExecPlan, offsets: &[u8]) -> Error {
         let errno = Errno::new(report.errno);
+        let child = |call: &str| Error::syscall(format!("child: {call}"), errno);
+        let check = |ns: Namespace| match errno {
+            Errno::EPERM => Error::SameNamespace(ns),
+            _ => child(&format!("stat(\"/proc/self/ns/{ns}\")")),
+        };
         match report.step {
-            Step::Hold => Error::syscall("child: read(hold pipe)", errno),
-            Step::SameUtsNamespace if errno == Errno::EPERM => Error::SameUtsNamespace,
-            Step::SameUtsNamespace => Error::syscall("child: stat(\"/proc/self/ns/uts\")", errno),
+            Step::ParentDeathSignal => child("prctl(PR_SET_PDEATHSIG)"),
+            Step::Hold => child("read(hold pipe)"),
+            Step::ParentCheck => child("ppoll(parent pipe)"),
+            Step::ParentGone => child("getppid: the parent died before PR_SET_PDEATHSIG"),
+            Step::UnshareTime => child("unshare(CLONE_NEWTIME)"),
+            Step::TimeOffsets => child(&time::offsets_call(offsets)),
+            Step::SameUtsNamespace => check(Namespace::Uts),
             Step::Sethostname => Error::Sethostname {
                 name: self
                     .hostname
@@ -306,35 +470,282 @@ impl Command {
                     .map_or(vec![], |h| h.as_bytes().to_vec()),
                 errno,
             },
-            Step::SignalHandlers => Error::syscall("child: rt_sigaction(SIG_DFL)", errno),
-            Step::SignalMask => Error::syscall("child: rt_sigprocmask", errno),
+            Step::SameMountNamespace => check(Namespace::Mount),
+            Step::MakePrivate => child(mount::MAKE_PRIVATE),
+            Step::MountProc => child(mount::MOUNT_PROC),
+            Step::SameNetNamespace => check(Namespace::Net),
+            Step::LoopbackSocket => child(net::SOCKET),
+            Step::LoopbackFlags => child(net::GET_FLAGS),
+            Step::LoopbackUp => child(net::SET_FLAGS),
+            Step::SignalDefaults => child("rt_sigaction(SIG_DFL)"),
+            Step::SignalMask => child("rt_sigprocmask"),
             Step::Exec => {
                 let candidate = usize::try_from(report.candidate).ok();
                 let path = candidate.and_then(|i| plan.candidate(i));
+                let path = path.map(|p| OsStr::from_bytes(p.to_bytes()).to_owned());
+                let failure = ExecFailure {
+                    errno,
+                    candidate,
+                    interpreter_missing: report.interpreter_missing,
+                };
                 Error::Exec {
                     program: plan.program().to_owned(),
-                    path: path.map(|p| OsStr::from_bytes(p.to_bytes()).to_owned()),
-                    failure: ExecFailure {
-                        errno,
-                        candidate,
-                        interpreter_missing: report.interpreter_missing,
-                    },
+                    reason: path.as_deref().and_then(|p| exec::explain(p, &failure)),
+                    path,
+                    failure,
                 }
             }
         }
     }
 }
 
-/// The child's steps that can fail, as reported over the pipe.
+/// The clone flags by name, for messages: `CLONE_NEWUSER|CLONE_NEWUTS|SIGCHLD`.
+fn flag_names(ns: Namespaces, vfork: bool) -> String {
+    let style: &[&str] = if vfork {
+        &["CLONE_VM", "CLONE_VFORK"]
+    } else {
+        &[]
+    };
+    let names: Vec<&str> = style
+        .iter()
+        .copied()
+        .chain(
+            ns.iter()
+                .filter(|&kind| kind != Namespace::Time)
+                .map(Namespace::flag_name),
+        )
+        .chain(["SIGCHLD"])
+        .collect();
+    names.join("|")
+}
+
+/// Who makes a time namespace: see [`namespace::time`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TimeMaker {
+    /// The launcher, with unshare(2) before clone: without a user namespace.
+    Launcher,
+    /// The child, inside its new user namespace.
+    Child,
+}
+
+/// A pipe that holds the child between clone and its first step, until the
+/// parent has done its own steps: the child blocks reading one byte.
+///
+/// The parent writes the byte with [`Hold::release`]. If the parent dies
+/// first, its write end closes and the child reads end-of-file instead, and
+/// gives up rather than go on unprepared. (A vfork-style launch cannot hold
+/// its child: the parent sleeps until the child has exec'd.)
+///
+/// Since only the parent keeps the write end, the pipe also tells a child
+/// with a parent-death signal whether the parent still lives
+/// ([`Hold::parent_alive`]); the parent then keeps it open until the child
+/// has exec'd.
+struct Hold {
+    read: Fd,
+    write: Fd,
+}
+
+impl Hold {
+    fn new() -> Result<Hold, Error> {
+        let (read, write) = sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?;
+        Ok(Hold { read, write })
+    }
+
+    /// In the child, first: close our copy of the write end, so that the
+    /// parent's death reads as end-of-file (or a hang-up) on the read end
+    /// instead of waiting forever.
+    fn close_write_end(&self) {
+        sys::close(self.write.raw());
+    }
+
+    /// In the child: wait for the parent's byte.
+    fn wait(&self) -> Result<(), Errno> {
+        match sys::read(self.read.raw(), &mut [0u8]) {
+            Ok(1) => Ok(()),
+            Ok(_) => Err(Errno::EPIPE),
+            Err(errno) => Err(errno),
+        }
+    }
+
+    /// In the child, once the parent-death signal is armed: is the parent,
+    /// the process `parent`, still alive? See
+    /// [`Command::parent_death_signal`] for why it takes two witnesses.
+    fn parent_alive(&self, parent: Pid) -> Result<bool, Errno> {
+        let ppid = sys::getppid();
+        if ppid != parent && ppid != 0 {
+            return Ok(false);
+        }
+        // A pipe whose write ends are all closed polls as hung up.
+        let mut fds = [libc::pollfd {
+            fd: self.read.raw(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        sys::poll_now(&mut fds)?;
+        Ok(fds[0].revents & libc::POLLHUP == 0)
+    }
+
+    /// In the parent: let the child go on.
+    fn release(&self) {
+        // If this write fails the child reads end-of-file and reports it.
+        let _ = sys::write(self.write.raw(), &[1]);
+    }
+}
+
+/// Everything the child does between clone and exec, and everything it
+/// needs for it, prepared by the parent: the child only reads these fields
+/// and makes system calls, so it allocates nothing.
+struct ChildSteps<'a> {
+    /// With a parent-death signal: the signal, and the parent's pid.
+    pdeathsig: Option<(i32, Pid)>,
+    /// Whether the child waits on the hold pipe for the parent's byte.
+    held: bool,
+    /// With a user namespace: the offsets of the time namespace the child
+    /// creates itself (possibly empty).
+    child_time: Option<&'a [u8]>,
+    /// The pipe to wait on, when the parent has steps of its own, and to
+    /// watch for the parent's death with a parent-death signal.
+    hold: Option<&'a Hold>,
+    /// The hostname to set, and the parent's UTS namespace, checked first.
+    hostname: Option<(&'a [u8], NsId)>,
+    /// The parent's mount namespace, when the child has a new one.
+    parent_mnt: Option<NsId>,
+    mount_proc: bool,
+    /// The parent's network namespace, when the child has a new one.
+    parent_net: Option<NsId>,
+    /// Vfork style: set every handled signal back to the default, since a
+    /// handler of the parent would run in the parent's own memory.
+    reset_handlers: bool,
+    /// The signals set back to the default whatever they were.
+    defaults: SigSet,
+    /// The signal mask the command starts with.
+    mask: SigSet,
+}
+
+/// A failed step and what the kernel answered.
+type Failed = (Step, Errno);
+
+/// Tag an errno with the step it came from.
+fn at(step: Step) -> impl Fn(Errno) -> Failed {
+    move |errno| (step, errno)
+}
+
+/// Fail with `step` unless the caller's namespace of type `kind` differs
+/// from the parent's `id`.
+fn check_new(kind: Namespace, id: NsId, step: Step) -> Result<(), Failed> {
+    match namespace::is_same(kind, id) {
+        Ok(false) => Ok(()),
+        Ok(true) => Err((step, Errno::EPERM)),
+        Err(errno) => Err((step, errno)),
+    }
+}
+
+impl ChildSteps<'_> {
+    /// Run in the child, in the order the module documentation gives.
+    fn run(&self) -> Result<(), Failed> {
+        // Armed first, so that the parent's death at any later moment, the
+        // hold included, sends it.
+        if let Some((sig, _)) = self.pdeathsig {
+            sys::set_pdeathsig(sig).map_err(at(Step::ParentDeathSignal))?;
+        }
+        if let Some(hold) = self.hold {
+            hold.close_write_end();
+            if self.held {
+                hold.wait().map_err(at(Step::Hold))?;
+            }
+            if let Some((_, parent)) = self.pdeathsig {
+                // A parent that died before the signal was armed will never
+                // send it: do not run the command. (Nobody will read the
+                // report.)
+                if !hold.parent_alive(parent).map_err(at(Step::ParentCheck))? {
+                    return Err((Step::ParentGone, Errno::ESRCH));
+                }
+            }
+        }
+        if let Some(offsets) = self.child_time {
+            sys::unshare(libc::CLONE_NEWTIME).map_err(at(Step::UnshareTime))?;
+            if !offsets.is_empty() {
+                time::write_offsets(offsets).map_err(at(Step::TimeOffsets))?;
+            }
+        }
+        if let Some((name, parent_uts)) = self.hostname {
+            check_new(Namespace::Uts, parent_uts, Step::SameUtsNamespace)?;
+            sys::sethostname(name).map_err(at(Step::Sethostname))?;
+        }
+        if let Some(parent_mnt) = self.parent_mnt {
+            check_new(Namespace::Mount, parent_mnt, Step::SameMountNamespace)?;
+            mount::make_private().map_err(at(Step::MakePrivate))?;
+            if self.mount_proc {
+                mount::mount_proc().map_err(at(Step::MountProc))?;
+            }
+        }
+        if let Some(parent_net) = self.parent_net {
+            check_new(Namespace::Net, parent_net, Step::SameNetNamespace)?;
+            let socket = net::socket().map_err(at(Step::LoopbackSocket))?;
+            let lo = net::flags(&socket).map_err(at(Step::LoopbackFlags))?;
+            net::bring_up(&socket, lo).map_err(at(Step::LoopbackUp))?;
+        }
+        if self.reset_handlers {
+            signal::reset_handlers().map_err(at(Step::SignalDefaults))?;
+        }
+        // By default SIGPIPE, which Rust's runtime ignores in every Rust
+        // program: an ignored signal stays ignored through exec.
+        signal::set_defaults(self.defaults).map_err(at(Step::SignalDefaults))?;
+        signal::set_mask(self.mask).map_err(at(Step::SignalMask))?;
+        Ok(())
+    }
+}
+
+/// The child's steps that can fail, as reported over the pipe, in the
+/// order the child takes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 enum Step {
-    Hold = 1,
-    SameUtsNamespace = 2,
-    Sethostname = 3,
-    SignalMask = 4,
-    Exec = 5,
-    SignalHandlers = 6,
+    ParentDeathSignal = 1,
+    Hold,
+    ParentCheck,
+    ParentGone,
+    UnshareTime,
+    TimeOffsets,
+    SameUtsNamespace,
+    Sethostname,
+    SameMountNamespace,
+    MakePrivate,
+    MountProc,
+    SameNetNamespace,
+    LoopbackSocket,
+    LoopbackFlags,
+    LoopbackUp,
+    SignalDefaults,
+    SignalMask,
+    Exec,
+}
+
+impl Step {
+    const ALL: [Step; 18] = [
+        Step::ParentDeathSignal,
+        Step::Hold,
+        Step::ParentCheck,
+        Step::ParentGone,
+        Step::UnshareTime,
+        Step::TimeOffsets,
+        Step::SameUtsNamespace,
+        Step::Sethostname,
+        Step::SameMountNamespace,
+        Step::MakePrivate,
+        Step::MountProc,
+        Step::SameNetNamespace,
+        Step::LoopbackSocket,
+        Step::LoopbackFlags,
+        Step::LoopbackUp,
+        Step::SignalDefaults,
+        Step::SignalMask,
+        Step::Exec,
+    ];
+
+    fn from_u32(word: u32) -> Option<Step> {
+        Step::ALL.into_iter().find(|&step| step as u32 == word)
+    }
 }
 
 /// What the child reports when a step fails: 16 bytes, written at once
@@ -361,15 +772,7 @@ impl Report {
 
     fn from_bytes(b: &[u8; Report::SIZE]) -> Option<Report> {
         let word = |i: usize| u32::from_ne_bytes(b[i..i + 4].try_into().unwrap());
-        let step = match word(0) {
-            1 => Step::Hold,
-            2 => Step::SameUtsNamespace,
-            3 => Step::Sethostname,
-            4 => Step::SignalMask,
-            5 => Step::Exec,
-            6 => Step::SignalHandlers,
-            _ => return None,
-        };
+        let step = Step::from_u32(word(0))?;
         Some(Report {
             step,
             errno: word(4) as i32,

@@ -83,6 +83,61 @@ impl ExecFailure {
     }
 }
 
+/// Why the file at `path` could not be executed, found by looking at it
+/// after the child reported `failure`: the parent does this, for the
+/// message, since the child may not allocate or read files at leisure.
+/// `None` when there is nothing more to say than the errno.
+pub fn explain(path: &OsStr, failure: &ExecFailure) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+
+    if failure.interpreter_missing {
+        return Some(explain_interpreter(path));
+    }
+    match failure.errno {
+        Errno::EACCES => {
+            let meta = std::fs::metadata(path).ok()?;
+            Some(if meta.is_dir() {
+                "it is a directory".into()
+            } else if !meta.is_file() {
+                "it is not a regular file".into()
+            } else if meta.permissions().mode() & 0o111 == 0 {
+                "it has no execute permission (chmod +x)".into()
+            } else {
+                "permission denied: the file system may be mounted noexec".into()
+            })
+        }
+        Errno::ENOEXEC => Some(format!(
+            "the kernel cannot run this format, and neither could {}",
+            SHELL.to_string_lossy()
+        )),
+        _ => None,
+    }
+}
+
+/// The file exists, yet execve said ENOENT: name what is missing.
+fn explain_interpreter(path: &OsStr) -> String {
+    use std::io::Read;
+
+    let mut head = [0u8; 256];
+    let len = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let head = &head[..len];
+    if let Some(line) = head.strip_prefix(b"#!") {
+        let line = line.split(|&b| b == b'\n').next().unwrap_or_default();
+        let interpreter = line
+            .split(|b| b.is_ascii_whitespace())
+            .find(|w| !w.is_empty())
+            .unwrap_or_default();
+        let interpreter = String::from_utf8_lossy(interpreter);
+        format!("its interpreter {interpreter:?} (the #! line) does not exist")
+    } else if head.starts_with(b"\x7fELF") {
+        "its ELF interpreter (the dynamic loader named in the binary) does not exist".into()
+    } else {
+        "the file exists, so its interpreter or loader is missing".into()
+    }
+}
+
 /// Everything the child needs to exec, prepared by the parent before clone.
 pub struct ExecPlan {
     /// The command's name, as given (for messages).
@@ -280,5 +335,47 @@ mod tests {
         let bad = OsString::from("a\0b");
         let plan = ExecPlan::new(OsStr::new("true"), std::slice::from_ref(&bad), [], None);
         assert_eq!(plan.err(), Some(NulError(bad)));
+    }
+
+    #[test]
+    fn failures_are_explained_by_what_the_file_is() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = std::env::temp_dir().join(format!("nsclone-explain-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, text: &[u8], mode: u32| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            path.into_os_string()
+        };
+        let failure = |errno, interpreter_missing| ExecFailure {
+            errno,
+            candidate: Some(0),
+            interpreter_missing,
+        };
+        let eacces = failure(Errno::EACCES, false);
+        let missing = failure(Errno::ENOENT, true);
+        let explain = |path: &OsStr, failure| explain(path, &failure).unwrap();
+
+        assert_eq!(explain(dir.as_os_str(), eacces), "it is a directory");
+        let data = file("data", b"text", 0o644);
+        assert_eq!(
+            explain(&data, eacces),
+            "it has no execute permission (chmod +x)"
+        );
+        let script = file("script", b"#!  /no/such/sh -e\necho\n", 0o755);
+        assert_eq!(
+            explain(&script, missing),
+            "its interpreter \"/no/such/sh\" (the #! line) does not exist"
+        );
+        let elf = file("elf", b"\x7fELF\x02\x01", 0o755);
+        assert!(explain(&elf, missing).starts_with("its ELF interpreter"));
+        assert_eq!(
+            explain(OsStr::new("/dev/null"), eacces),
+            "it is not a regular file"
+        );
+        assert!(super::explain(OsStr::new("/no/such"), &failure(Errno::ENOENT, false)).is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -14,13 +14,16 @@
 #![deny(unsafe_code)]
 
 mod cli;
+#[cfg(test)]
+mod cli_props;
 
 use std::ffi::OsString;
 use std::process::exit;
 
 use nsclone::error::EXIT_LAUNCHER;
+use nsclone::namespace::Namespace;
 use nsclone::signal::{self, SUPERVISED, SigSet};
-use nsclone::{Command, Error, WaitStatus, namespace, sys};
+use nsclone::{Command, Error, WaitStatus, credentials, namespace, sys};
 
 use cli::{Action, Options};
 
@@ -41,6 +44,11 @@ extern "C" fn main(
 /// Parse, launch, and end as the child did.
 #[cfg_attr(test, allow(dead_code))]
 fn run() -> ! {
+    // First of all: a set-user-ID nsclone would run any command as root.
+    if let Err(refused) = credentials::refuse_setuid() {
+        eprintln!("nsclone: {refused}");
+        exit(EXIT_LAUNCHER);
+    }
     let options = match cli::parse(std::env::args_os().skip(1), std::env::var_os("SHELL")) {
         Ok(Action::Run(options)) => options,
         Ok(Action::Help) => {
@@ -79,18 +87,46 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
         // is as the caller left it: the command inherits it, as with exec.
         .signal_defaults(SigSet::EMPTY)
         .vfork(options.vfork);
+    if let Some(sig) = options.kill_child {
+        command.parent_death_signal(sig);
+    }
+    for ns in options.namespaces.iter() {
+        command.namespace(ns);
+    }
+    if options.mount_proc {
+        command.mount_proc();
+    }
+    if !options.clock_offsets.is_empty() {
+        command.clock_offsets(options.clock_offsets);
+    }
 
     if !options.quiet {
         let host = namespace::hostname().unwrap_or_default();
+        let names: Vec<&str> = options.namespaces.iter().map(Namespace::name).collect();
         eprintln!(
-            "nsclone: setting up a new UTS namespace with hostname {} (the host keeps {:?})",
+            "nsclone: setting up new namespaces ({}) with hostname {} (the host keeps {:?})",
+            names.join(", "),
             options.hostname,
             String::from_utf8_lossy(&host)
         );
+        if options.namespaces.contains(Namespace::User) {
+            eprintln!(
+                "nsclone: uid {} and gid {} are 0 (root) in the new user namespace",
+                sys::geteuid(),
+                sys::getegid()
+            );
+        }
     }
     let announce = |pid| {
         if options.show_ns {
             eprint!("{}", namespace::comparison(sys::getpid(), pid));
+            let ns = options.namespaces;
+            if ns.contains(Namespace::Time) && ns.contains(Namespace::User) && !options.quiet {
+                eprintln!(
+                    "nsclone: with --user the child makes its time namespace after this table, \
+                     and the command enters it when it execs"
+                );
+            }
         }
         if !options.quiet {
             eprintln!("nsclone: running {} as pid {pid}", words(&options.command));

@@ -13,9 +13,18 @@
 //!   them to the whole foreground process group and the child has its own.
 //!   Sent by `kill` to the launcher alone, they are forwarded like SIGTERM.
 //!
+//! With a new PID namespace the command is its PID 1, and the kernel drops
+//! every signal PID 1 has no handler for, SIGKILL and SIGSTOP from outside
+//! excepted (pid_namespaces(7)). A forwarded SIGTERM then does nothing unless
+//! the command handles it; the launcher goes on waiting, and does not
+//! escalate: the command decides, as it would outside.
+//!
 //! When the child is gone, [`exit_like`] ends the launcher the same way, so a
 //! shell sees the child's exit code, or 128+N for a child killed by signal N.
-//! See signal(7), sigprocmask(2), sigtimedwait(2).
+//! The other way round, if the launcher dies first (even by SIGKILL, which it
+//! cannot take), `--kill-child` has the kernel signal the command: see
+//! [`crate::Command::parent_death_signal`]. [`parse`] reads the signal's
+//! name. See signal(7), sigprocmask(2), sigtimedwait(2), prctl(2).
 
 use syscalls::Errno;
 
@@ -77,9 +86,6 @@ pub enum Disposition {
     /// A handler function of this process; exec resets it to the default.
     Handler,
 }
-
-/// The highest signal number on Linux (`SIGRTMAX`).
-pub const SIGNAL_MAX: i32 = 64;
 
 /// Set every signal that has a handler back to its default action, leaving
 /// ignored ones ignored, as posix_spawn(3) does in its child.
@@ -204,6 +210,22 @@ pub fn name(sig: i32) -> &'static str {
         .unwrap_or("a real-time signal")
 }
 
+/// The highest signal number the kernel knows (`_NSIG - 1`, `SIGRTMAX`).
+pub const SIGNAL_MAX: i32 = 64;
+
+/// Parse a signal as kill(1) takes it: a number (`15`), or a name with or
+/// without its `SIG` prefix, in any case (`SIGTERM`, `term`). Real-time
+/// signals are accepted by number only.
+pub fn parse(text: &str) -> Option<i32> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let sig = text.parse::<i32>().ok()?;
+        return (1..=SIGNAL_MAX).contains(&sig).then_some(sig);
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    (1..32).find(|&sig| self::name(sig)[3..] == *name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +245,25 @@ mod tests {
         assert_eq!(name(libc::SIGKILL), "SIGKILL");
         assert_eq!(name(libc::SIGSYS), "SIGSYS");
         assert_eq!(name(40), "a real-time signal");
+    }
+
+    #[test]
+    fn signals_parse_by_name_and_number() {
+        for text in ["SIGTERM", "TERM", "term", "SigTerm", "15"] {
+            assert_eq!(parse(text), Some(libc::SIGTERM), "{text}");
+        }
+        assert_eq!(parse("KILL"), Some(libc::SIGKILL));
+        assert_eq!(parse("sys"), Some(libc::SIGSYS));
+        assert_eq!(parse("64"), Some(64));
+        for bad in ["", "0", "65", "-9", "SIG", "SIGFOO", "9x", " 9", "+9"] {
+            assert_eq!(parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_named_signal_parses_back() {
+        for sig in 1..32 {
+            assert_eq!(parse(name(sig)), Some(sig));
+        }
     }
 }

@@ -46,6 +46,73 @@ pub fn getpid() -> Pid {
     unsafe { syscall!(Sysno::getpid) }.map_or(0, |pid| pid as Pid)
 }
 
+/// getresuid(2): the caller's real, effective and saved user ids.
+pub fn getresuid() -> (u32, u32, u32) {
+    let mut ids = [0u32; 3];
+    // SAFETY: the kernel writes one uid into each of the three pointers,
+    // which point into `ids`; it cannot fail with valid pointers.
+    let _ = unsafe {
+        syscall!(
+            Sysno::getresuid,
+            ids.as_mut_ptr(),
+            ids.as_mut_ptr().add(1),
+            ids.as_mut_ptr().add(2)
+        )
+    };
+    (ids[0], ids[1], ids[2])
+}
+
+/// getresgid(2): the caller's real, effective and saved group ids.
+pub fn getresgid() -> (u32, u32, u32) {
+    let mut ids = [0u32; 3];
+    // SAFETY: as for getresuid, with gids.
+    let _ = unsafe {
+        syscall!(
+            Sysno::getresgid,
+            ids.as_mut_ptr(),
+            ids.as_mut_ptr().add(1),
+            ids.as_mut_ptr().add(2)
+        )
+    };
+    (ids[0], ids[1], ids[2])
+}
+
+/// prctl(2) `PR_SET_PDEATHSIG`: have the kernel send `sig` to the caller
+/// when its parent *thread* exits (not only when the whole parent process
+/// does). The setting survives execve(2), except of a set-user-ID or
+/// set-group-ID program or one with file capabilities.
+pub fn set_pdeathsig(sig: i32) -> Result<(), Errno> {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number and touches no memory.
+    unsafe { syscall!(Sysno::prctl, libc::PR_SET_PDEATHSIG, sig, 0, 0, 0) }.map(drop)
+}
+
+/// prctl(2) `PR_SET_CHILD_SUBREAPER`: orphaned descendants of the caller are
+/// reparented to it rather than to init, so it can wait for them.
+pub fn set_child_subreaper() -> Result<(), Errno> {
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes a flag and touches no memory.
+    unsafe { syscall!(Sysno::prctl, libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }.map(drop)
+}
+
+/// getppid(2): the process id of the caller's parent, as the caller's PID
+/// namespace sees it: 0 when the parent is outside that namespace.
+pub fn getppid() -> Pid {
+    // SAFETY: getppid takes no arguments and cannot fail.
+    unsafe { syscall!(Sysno::getppid) }.map_or(0, |pid| pid as Pid)
+}
+
+/// geteuid(2): the caller's effective user id, which the kernel checks
+/// against the uid_map an unprivileged process writes.
+pub fn geteuid() -> u32 {
+    // SAFETY: geteuid takes no arguments and cannot fail.
+    unsafe { syscall!(Sysno::geteuid) }.map_or(u32::MAX, |id| id as u32)
+}
+
+/// getegid(2): the caller's effective group id.
+pub fn getegid() -> u32 {
+    // SAFETY: getegid takes no arguments and cannot fail.
+    unsafe { syscall!(Sysno::getegid) }.map_or(u32::MAX, |id| id as u32)
+}
+
 /// mmap(2) of private anonymous memory, for a child stack.
 ///
 /// Returns the address of `len` bytes mapped with `prot` and `flags`
@@ -110,6 +177,28 @@ pub fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
     }
 }
 
+/// ppoll(2) without waiting: which of `fds` are ready now. Fills each
+/// `revents` and returns how many have events. `POLLHUP` on a pipe's read
+/// end means every write end is closed.
+pub fn poll_now(fds: &mut [libc::pollfd]) -> Result<usize, Errno> {
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: the kernel reads and updates `fds.len()` pollfd structures in
+    // `fds` and reads one timespec; no signal mask is passed.
+    unsafe {
+        syscall!(
+            Sysno::ppoll,
+            fds.as_mut_ptr(),
+            fds.len(),
+            &zero as *const libc::timespec,
+            0,
+            0
+        )
+    }
+}
+
 /// close(2). Errors are ignored: the descriptor is gone either way.
 pub fn close(fd: i32) {
     // SAFETY: closing a descriptor touches no memory of ours.
@@ -131,6 +220,21 @@ pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
         )?;
         Ok(st.assume_init())
     }
+}
+
+/// openat(2) relative to the current directory, with `O_CLOEXEC` added:
+/// the descriptor never reaches the command.
+pub fn open(path: &CStr, flags: i32) -> Result<Fd, Errno> {
+    // SAFETY: `path` is NUL-terminated; no mode is needed without O_CREAT.
+    let fd = unsafe {
+        syscall!(
+            Sysno::openat,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            flags | libc::O_CLOEXEC
+        )
+    }?;
+    Ok(Fd(fd as i32))
 }
 
 /// faccessat(2) with `F_OK`: does the path exist?
@@ -174,6 +278,96 @@ pub fn uname() -> Result<libc::utsname, Errno> {
 pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
     // SAFETY: the kernel reads `name.len()` bytes from `name`.
     unsafe { syscall!(Sysno::sethostname, name.as_ptr(), name.len()) }.map(drop)
+}
+
+/// unshare(2): move the caller into new namespaces of the types in `flags`
+/// (`CLONE_NEW*`). For `CLONE_NEWPID` and `CLONE_NEWTIME` only the caller's
+/// future children enter the new namespace (its `*_for_children` link).
+pub fn unshare(flags: i32) -> Result<(), Errno> {
+    // SAFETY: unshare touches no memory of ours.
+    unsafe { syscall!(Sysno::unshare, flags) }.map(drop)
+}
+
+/// setns(2): move the caller into the namespace open as `fd`; `nstype` is
+/// its `CLONE_NEW*` flag, checked by the kernel (0 accepts any type).
+pub fn setns(fd: i32, nstype: i32) -> Result<(), Errno> {
+    // SAFETY: setns touches no memory of ours.
+    unsafe { syscall!(Sysno::setns, fd, nstype) }.map(drop)
+}
+
+/// mount(2): attach a filesystem, or with `MS_PRIVATE`, `MS_SLAVE`... (and
+/// no source) change the propagation of an existing mount.
+///
+/// `None` passes NULL, as mount(2) expects for unused arguments.
+pub fn mount(
+    source: Option<&CStr>,
+    target: &CStr,
+    fstype: Option<&CStr>,
+    flags: u64,
+    data: Option<&CStr>,
+) -> Result<(), Errno> {
+    let ptr = |s: Option<&CStr>| s.map_or(core::ptr::null(), CStr::as_ptr);
+    // SAFETY: every pointer is NULL or a NUL-terminated string.
+    unsafe {
+        syscall!(
+            Sysno::mount,
+            ptr(source),
+            target.as_ptr(),
+            ptr(fstype),
+            flags,
+            ptr(data)
+        )
+    }
+    .map(drop)
+}
+
+/// socket(2) with `SOCK_CLOEXEC` added.
+pub fn socket(domain: i32, ty: i32, protocol: i32) -> Result<Fd, Errno> {
+    // SAFETY: socket touches no memory of ours.
+    let fd = unsafe { syscall!(Sysno::socket, domain, ty | libc::SOCK_CLOEXEC, protocol) }?;
+    Ok(Fd(fd as i32))
+}
+
+/// The part of the kernel's `struct ifreq` that `SIOCGIFFLAGS` and
+/// `SIOCSIFFLAGS` use: an interface name and its flags (`IFF_UP`...).
+/// libc's `ifreq` holds the flags in a union, which only unsafe code may
+/// read; this one has the same size and layout for these two requests.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct IfFlags {
+    /// The interface's name, NUL-padded (`IFNAMSIZ` bytes).
+    pub name: [u8; libc::IFNAMSIZ],
+    /// The interface flags, `IFF_*`.
+    pub flags: i16,
+    /// The rest of the union, unused by these requests.
+    pad: [u8; 22],
+}
+
+const _: () = assert!(size_of::<IfFlags>() == size_of::<libc::ifreq>());
+
+impl IfFlags {
+    /// A request about interface `name` (at most `IFNAMSIZ - 1` bytes).
+    pub const fn new(name: &[u8]) -> IfFlags {
+        let mut req = IfFlags {
+            name: [0; libc::IFNAMSIZ],
+            flags: 0,
+            pad: [0; 22],
+        };
+        let mut i = 0;
+        while i < name.len() && i < libc::IFNAMSIZ - 1 {
+            req.name[i] = name[i];
+            i += 1;
+        }
+        req
+    }
+}
+
+/// ioctl(2) on a socket with an interface request: `SIOCGIFFLAGS` reads the
+/// flags into `req`, `SIOCSIFFLAGS` sets them from it. See netdevice(7).
+pub fn ioctl_ifflags(fd: i32, request: u64, req: &mut IfFlags) -> Result<(), Errno> {
+    // SAFETY: both requests read and write one `struct ifreq`, which
+    // `IfFlags` lays out in full (the size is checked above).
+    unsafe { syscall!(Sysno::ioctl, fd, request, req as *mut IfFlags) }.map(drop)
 }
 
 /// execve(2): replace this process with the program at `path`.

@@ -6,40 +6,97 @@ mod common;
 use std::ffi::OsStr;
 use std::hint::black_box;
 
-use nsclone::clone::clone;
+use nsclone::clone::{PAGE_SIZE, clone};
 use nsclone::exec::ExecPlan;
 use nsclone::namespace::{self, Hostname};
+use nsclone::signal::{self, SigSet};
 use nsclone::stack::{STACK_SIZE, Stack};
 use nsclone::wait::{self, WaitStatus};
 use nsclone::{Command, Error, sys};
 
 use common::{Host, privileged};
 
-/// Recurse with a 1 KiB frame until the stack runs out.
-fn recurse(depth: u64) -> i32 {
-    let frame = [depth as u8; 1024];
-    if black_box(depth) == u64::MAX {
-        return 0;
+/// Recurse until the stack runs out, writing to `pipe` the address of each
+/// new page of stack reached, so the parent learns how deep the child got.
+fn descend(pipe: i32, lowest_page: usize) -> i32 {
+    let frame = [0u8; 512];
+    let here = black_box(&frame) as *const [u8; 512] as usize;
+    let mut lowest_page = lowest_page;
+    if black_box(lowest_page) == 0 {
+        return 0; // never: only there so that the recursion may end
     }
-    recurse(depth + 1) + black_box(&frame)[0] as i32
+    if here / PAGE_SIZE < lowest_page {
+        lowest_page = here / PAGE_SIZE;
+        let _ = sys::write(pipe, &here.to_ne_bytes());
+    }
+    descend(pipe, lowest_page) + black_box(&frame)[0] as i32
 }
 
 #[test]
-fn a_stack_overflow_hits_the_guard_page_and_kills_only_the_child() {
+fn a_stack_overflow_runs_down_to_the_guard_page_and_kills_only_the_child() {
+    let _host = Host::guard();
+    let canary = [0x5au8; 4096];
     let stack = Stack::new().unwrap();
-    let mut child = || recurse(0);
-    // SAFETY: the closure only recurses on its own stack; it allocates and
-    // locks nothing.
+    let (pages_r, pages_w) = sys::pipe_cloexec().unwrap();
+    let mut child = || {
+        // As in the real child: no handler of ours may run here, and a
+        // core file would be litter.
+        let _ = signal::set_mask(SigSet::ALL);
+        let _ = sys::setrlimit(libc::RLIMIT_CORE, 0);
+        descend(pages_w.raw(), usize::MAX)
+    };
+    // SAFETY: the closure recurses on its own stack and makes raw system
+    // calls only; it allocates and locks nothing.
     let pid = unsafe { clone(libc::SIGCHLD as u64, &stack, &mut child) }.unwrap();
-    match wait::wait(pid).unwrap() {
-        WaitStatus::Signaled { signal, .. } => assert_eq!(signal, libc::SIGSEGV),
-        other => panic!("the child should die of SIGSEGV, not be {other}"),
+    drop(pages_w);
+    let status = wait::wait(pid).unwrap();
+    assert!(
+        matches!(
+            status,
+            WaitStatus::Signaled {
+                signal: libc::SIGSEGV,
+                ..
+            }
+        ),
+        "the child should die of SIGSEGV, not be {status}"
+    );
+    assert!(status.to_string().starts_with("killed by SIGSEGV"));
+
+    // Where it went: from the top of the stack we mapped, page by page,
+    // down to the page just above the guard, and no further.
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n @ 1..) = sys::read(pages_r.raw(), &mut buf) {
+        bytes.extend_from_slice(&buf[..n]);
     }
-    // And the parent is still here to say so.
+    let pages: Vec<usize> = bytes
+        .chunks_exact(8)
+        .map(|c| usize::from_ne_bytes(c.try_into().unwrap()))
+        .collect();
+    let guard_end = stack.guard() as usize + PAGE_SIZE;
+    let (first, last) = (pages[0], *pages.last().unwrap());
+    assert!(first < stack.top() as usize && first >= stack.top() as usize - PAGE_SIZE);
+    assert!(
+        last >= guard_end && last < guard_end + PAGE_SIZE,
+        "the overflow stopped at {last:#x}, not just above the guard at {guard_end:#x}"
+    );
+    eprintln!(
+        "the child went down {} pages, from {first:#x} to {last:#x}, and died at the guard",
+        pages.len()
+    );
+
+    // The parent is unharmed: its memory is intact and it goes on working.
+    assert!(canary.iter().all(|&b| b == 0x5a));
+    let again = Stack::new().unwrap();
+    let mut fine = || 7;
+    // SAFETY: the closure returns a constant.
+    let pid = unsafe { clone(libc::SIGCHLD as u64, &again, &mut fine) }.unwrap();
+    assert_eq!(wait::wait(pid).unwrap(), WaitStatus::Exited(7));
 }
 
 #[test]
 fn the_child_runs_its_closure_and_exits_with_its_value() {
+    let _host = Host::guard();
     let stack = Stack::new().unwrap();
     let mut child = || 42;
     // SAFETY: the closure returns a constant.
@@ -55,6 +112,8 @@ fn flags_that_would_break_the_trampoline_are_refused() {
         libc::CLONE_VM,
         libc::CLONE_THREAD | libc::CLONE_SIGHAND | libc::CLONE_VM,
         libc::CLONE_SETTLS,
+        // Not a flag legacy clone has: it falls in the exit-signal byte.
+        libc::CLONE_NEWTIME,
     ] {
         // SAFETY: refused before any system call, so nothing runs.
         let result = unsafe { clone(flags as u64 | libc::SIGCHLD as u64, &stack, &mut child) };

@@ -39,7 +39,17 @@ pub fn privileged(test: &str) -> bool {
     if euid == "0" {
         return true;
     }
-    let message = format!("SKIPPED {test}: needs root to create namespaces (euid {euid})");
+    skip(
+        test,
+        &format!("needs root to create namespaces (euid {euid})"),
+    )
+}
+
+/// Say loudly that `test` cannot run, and why; under CI (CI=true) panic
+/// instead, since there every test must run. Returns false, for
+/// `if !condition { return skip(...) }`.
+pub fn skip(test: &str, why: &str) -> bool {
+    let message = format!("SKIPPED {test}: {why}");
     if std::env::var_os("CI").is_some_and(|v| v == "true") {
         panic!("{message}, and CI must run it");
     }
@@ -77,6 +87,34 @@ impl Host {
     /// Panic if the host differs from this snapshot.
     pub fn assert_unchanged(&self) {
         assert_eq!(&Host::snapshot(), self, "the host changed");
+    }
+
+    /// A snapshot that checks itself when dropped: `let _host =
+    /// Host::guard();` first in a test asserts, however the test ends, that
+    /// the host is as it was. (Not while the test is already failing: a
+    /// second panic would hide the first.)
+    pub fn guard() -> HostGuard {
+        HostGuard(Host::snapshot())
+    }
+}
+
+/// See [`Host::guard`].
+pub struct HostGuard(Host);
+
+impl Drop for HostGuard {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.0.assert_unchanged();
+        }
+    }
+}
+
+/// How many times a soak test repeats: `quick` in `make test`, `full` with
+/// `NSCLONE_SOAK=full` in the environment.
+pub fn soak(quick: usize, full: usize) -> usize {
+    match std::env::var("NSCLONE_SOAK").as_deref() {
+        Ok("full") => full,
+        _ => quick,
     }
 }
 

@@ -1,0 +1,675 @@
+//! Every namespace type, run for real, as root and as an unprivileged user.
+//!
+//! Each test proves the isolation the way the article does: it runs a
+//! command inside, reads what the command sees, and compares it with what
+//! the host sees. Each case runs twice where the kernel allows it: as the
+//! invoking user (root here and in CI), and as uid/gid 65534 through
+//! `setpriv`, with `--user` added, which is how a user without privileges
+//! gets every other namespace.
+//!
+//! Tests run in parallel threads, and other checkouts may run theirs at the
+//! same time, so a host check compares only what its test could change.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use common::{Host, nsclone, privileged, skip, stderr, stdout, tempdir};
+
+/// Who runs nsclone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    /// The test's own user: root, here and in CI.
+    Invoker,
+    /// uid and gid 65534 (`nobody`), through setpriv, with `--user` added.
+    Nobody,
+}
+
+use Who::{Invoker, Nobody};
+
+/// setpriv's arguments that drop every privilege.
+const NOBODY: [&str; 3] = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+
+/// Whether `test` can run as `who`, saying loudly why not.
+fn can_run(who: Who, test: &str) -> bool {
+    // Root is needed either way: setpriv switches users only for root.
+    if !privileged(test) {
+        return false;
+    }
+    match who {
+        Invoker => true,
+        Nobody => match unprivileged_user_namespaces() {
+            Ok(()) => true,
+            Err(why) => skip(&format!("{test} (as uid 65534)"), why),
+        },
+    }
+}
+
+/// Whether this kernel lets uid 65534 create a user namespace, asked of
+/// util-linux's unshare so that a broken nsclone cannot skip its own tests.
+fn unprivileged_user_namespaces() -> Result<(), &'static str> {
+    static ANSWER: OnceLock<Result<(), &'static str>> = OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        let probe = Command::new("setpriv")
+            .args(NOBODY)
+            .args(["unshare", "--user", "true"])
+            .current_dir("/")
+            .output();
+        match probe {
+            Err(_) => Err("setpriv is not installed (util-linux)"),
+            Ok(out) if out.status.success() => Ok(()),
+            Ok(_) => Err("this kernel refuses unprivileged user namespaces \
+                          (sysctl, or AppArmor's restriction)"),
+        }
+    })
+}
+
+/// `path`, or a copy that uid 65534 can execute, when `path` lies in a
+/// directory it cannot enter (a checkout under /root, say). The copy's
+/// directory is removed when the returned guard is dropped.
+fn executable_by_nobody(path: &Path) -> (PathBuf, Option<tempfile::TempDir>) {
+    let others_may = |p: &Path, bit| std::fs::metadata(p).is_ok_and(|m| m.mode() & bit != 0);
+    let reachable = path.ancestors().skip(1).all(|dir| others_may(dir, 0o001));
+    if reachable && others_may(path, 0o001) && others_may(path, 0o004) {
+        return (path.to_owned(), None);
+    }
+    let dir = tempdir();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.path().join(path.file_name().unwrap());
+    std::fs::copy(path, &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (copy, Some(dir))
+}
+
+/// nsclone as `who`, ready for arguments; for [`Nobody`], `--user` is added.
+fn nsclone_as(who: Who) -> (Command, Option<tempfile::TempDir>) {
+    match who {
+        Invoker => (nsclone(), None),
+        Nobody => {
+            let (bin, guard) = executable_by_nobody(Path::new(env!("CARGO_BIN_EXE_nsclone")));
+            let mut command = Command::new("setpriv");
+            command.args(NOBODY).arg(bin).arg("--user").current_dir("/");
+            (command, guard)
+        }
+    }
+}
+
+/// Run nsclone as `who` with `args`, capturing everything.
+fn run_as(who: Who, args: &[&str]) -> Output {
+    let (mut command, _guard) = nsclone_as(who);
+    command.args(args).output().expect("nsclone runs")
+}
+
+/// Run a shell script inside, quietly; it must succeed. Returns its output.
+fn sh_as(who: Who, flags: &[&str], script: &str) -> String {
+    let mut args = vec!["-q"];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["sh", "-c", script]);
+    let out = run_as(who, &args);
+    assert!(
+        out.status.success(),
+        "{who:?} {flags:?}: {}\n{}",
+        out.status,
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// The namespace links a process can have, without the `*_for_children`.
+const TYPES: [&str; 8] = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
+
+/// Prints `TYPE LINK` for every namespace of the shell's child (`readlink`),
+/// which is in the same namespaces as the command.
+const LINKS: &str = "for ns in cgroup ipc mnt net pid time user uts; do \
+                     echo $ns $(readlink /proc/self/ns/$ns); done";
+
+/// Our own namespaces: the host's.
+fn host_links() -> BTreeMap<String, String> {
+    TYPES
+        .iter()
+        .map(|ns| {
+            let link = std::fs::read_link(format!("/proc/self/ns/{ns}")).unwrap();
+            (ns.to_string(), link.to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+/// Parse [`LINKS`]'s output.
+fn parse_links(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(ns, link)| (ns.to_owned(), link.to_owned()))
+        .collect()
+}
+
+/// The namespace types whose links differ between the host and `inside`.
+fn differing(inside: &BTreeMap<String, String>) -> Vec<String> {
+    let host = host_links();
+    assert_eq!(inside.len(), TYPES.len(), "{inside:?}");
+    TYPES
+        .iter()
+        .filter(|ns| host[**ns] != inside[**ns])
+        .map(|ns| ns.to_string())
+        .collect()
+}
+
+/// The lines of the host's mount table for `/` and `/proc`, propagation
+/// included: all a launch could change there by mistake (a proc mount that
+/// leaked, `/` made private on the host).
+fn root_and_proc_mounts() -> Vec<String> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter(|l| matches!(l.split(' ').nth(4), Some("/" | "/proc")))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Everything a launch could change on the host, taken before it and
+/// compared after it.
+struct Before {
+    host: Host,
+    mounts: Vec<String>,
+}
+
+impl Before {
+    fn now() -> Before {
+        Before {
+            host: Host::snapshot(),
+            mounts: root_and_proc_mounts(),
+        }
+    }
+
+    fn assert_unchanged(&self) {
+        self.host.assert_unchanged();
+        assert_eq!(
+            root_and_proc_mounts(),
+            self.mounts,
+            "the host's mounts changed"
+        );
+    }
+}
+
+#[test]
+fn each_flag_changes_its_own_namespace_and_no_other() {
+    let cases: [(&[&str], &[&str]); 10] = [
+        (&["-i"], &["ipc"]),
+        (&["-m"], &["mnt"]),
+        (&["-n"], &["net"]),
+        (&["-p"], &["pid"]),
+        (&["-U"], &["user"]),
+        (&["-C"], &["cgroup"]),
+        (&["-T"], &["time"]),
+        (&["--mount-proc"], &["mnt", "pid"]),
+        (&["--monotonic", "1"], &["time"]),
+        (&["--boottime", "1"], &["time"]),
+    ];
+    for who in [Invoker, Nobody] {
+        if !can_run(who, "each flag's namespace") {
+            continue;
+        }
+        for (flags, changed) in cases {
+            let before = Before::now();
+            let inside = parse_links(&sh_as(who, flags, LINKS));
+            let mut expected: Vec<&str> = changed.to_vec();
+            expected.push("uts");
+            if who == Nobody {
+                expected.push("user");
+            }
+            expected.sort();
+            expected.dedup();
+            assert_eq!(differing(&inside), expected, "{who:?} {flags:?}");
+            before.assert_unchanged();
+        }
+    }
+}
+
+#[test]
+fn pid_the_command_is_pid_1() {
+    for who in [Invoker, Nobody] {
+        if can_run(who, "--pid") {
+            assert_eq!(sh_as(who, &["-p"], "echo $$"), "1\n", "{who:?}");
+        }
+    }
+}
+
+#[test]
+fn pid_1_ignores_a_signal_it_has_no_handler_for() {
+    // The kernel protects a namespace's init: signals with the default
+    // action are dropped, even those it sends itself. Without --pid, the
+    // same script dies of SIGTERM (tests/launch.rs).
+    for who in [Invoker, Nobody] {
+        if can_run(who, "PID 1 and SIGTERM") {
+            let script = "kill -TERM $$; echo survived";
+            assert_eq!(sh_as(who, &["-p"], script), "survived\n", "{who:?}");
+        }
+    }
+}
+
+#[test]
+fn pid_1_with_a_handler_gets_the_sigterm_nsclone_forwards() {
+    use std::io::{BufRead, BufReader};
+    for who in [Invoker, Nobody] {
+        if !can_run(who, "SIGTERM forwarded to PID 1") {
+            continue;
+        }
+        let (mut command, _guard) = nsclone_as(who);
+        let script = "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done";
+        let mut child = command
+            .args(["-q", "-p", "sh", "-c", script])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "ready\n");
+        // setpriv execs nsclone, so the pid is nsclone's either way.
+        nsclone::sys::kill(child.id() as i32, libc::SIGTERM).unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(7), "{who:?}");
+    }
+}
+
+#[test]
+fn mount_proc_lists_only_the_namespace_and_leaves_the_host_table() {
+    for who in [Invoker, Nobody] {
+        if !can_run(who, "--mount-proc") {
+            continue;
+        }
+        let before = Before::now();
+        let script = "echo /proc/[0-9]*; grep ' /proc ' /proc/self/mountinfo | tail -n 1";
+        let out = sh_as(who, &["--mount-proc"], script);
+        let mut lines = out.lines();
+        // A glob expands in the shell itself: no other process runs.
+        assert_eq!(lines.next(), Some("/proc/1"), "{who:?}: {out}");
+        let proc_mount = lines.next().unwrap_or_default();
+        for option in ["nosuid", "nodev", "noexec"] {
+            assert!(proc_mount.contains(option), "{who:?}: {proc_mount}");
+        }
+        before.assert_unchanged();
+    }
+}
+
+#[test]
+fn mount_makes_root_private_inside_only() {
+    for who in [Invoker, Nobody] {
+        if !can_run(who, "--mount propagation") {
+            continue;
+        }
+        let before = Before::now();
+        // mountinfo's optional fields: "shared:N" or "master:N" when the
+        // mount propagates; nothing when it is private.
+        let out = sh_as(
+            who,
+            &["-m"],
+            "grep -E '^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / ' /proc/self/mountinfo",
+        );
+        assert!(
+            !out.contains("shared:") && !out.contains("master:"),
+            "{who:?}: {out}"
+        );
+        before.assert_unchanged();
+    }
+}
+
+#[test]
+fn net_has_only_lo_and_it_is_up() {
+    for who in [Invoker, Nobody] {
+        if !can_run(who, "--net") {
+            continue;
+        }
+        let before = Before::now();
+        // /proc/net/dev lists the interfaces; /proc/net/fib_trie holds
+        // 127.0.0.1 as a local address only once lo is up. Both are the
+        // reader's network namespace's, and need no extra tool.
+        let script = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; \
+                      grep -c '127.0.0.1' /proc/net/fib_trie";
+        let out = sh_as(who, &["-n"], script);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "lo", "{who:?}: {out}");
+        assert_eq!(lines.len(), 2, "{who:?}: only lo: {out}");
+        assert_ne!(lines[1], "0", "{who:?}: lo is down: {out}");
+        before.assert_unchanged();
+    }
+}
+
+/// A System V message queue made by the test, removed when dropped.
+struct Queue(i32);
+
+impl Queue {
+    fn new() -> Queue {
+        // SAFETY: msgget takes no pointers.
+        let id = unsafe { libc::msgget(libc::IPC_PRIVATE, libc::IPC_CREAT | 0o600) };
+        assert!(id >= 0, "msgget: {}", std::io::Error::last_os_error());
+        Queue(id)
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        // SAFETY: IPC_RMID reads no buffer.
+        unsafe { libc::msgctl(self.0, libc::IPC_RMID, std::ptr::null_mut()) };
+    }
+}
+
+/// The message queues listed in this IPC namespace, as `key id` pairs.
+fn queues(table: &str) -> Vec<(String, String)> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            Some((words.next()?.to_owned(), words.next()?.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn ipc_a_queue_of_the_host_is_not_seen_and_none_leaks_out() {
+    for who in [Invoker, Nobody] {
+        if !can_run(who, "--ipc") {
+            continue;
+        }
+        let queue = Queue::new();
+        let host = std::fs::read_to_string("/proc/sysvipc/msg").unwrap();
+        assert!(
+            queues(&host)
+                .iter()
+                .any(|(_, id)| *id == queue.0.to_string())
+        );
+        // Inside: an empty table; then a queue of its own, with a key.
+        let script = "cat /proc/sysvipc/msg; echo --; ipcmk -Q >/dev/null; cat /proc/sysvipc/msg";
+        let out = sh_as(who, &["-i"], script);
+        let (first, second) = out.split_once("--\n").unwrap();
+        assert_eq!(
+            queues(first),
+            vec![],
+            "{who:?}: the host's queue is visible"
+        );
+        let made = queues(second);
+        assert_eq!(made.len(), 1, "{who:?}: {out}");
+        // Gone with its namespace: the host has no queue with that key.
+        let host = std::fs::read_to_string("/proc/sysvipc/msg").unwrap();
+        assert!(
+            queues(&host).iter().all(|(key, _)| *key != made[0].0),
+            "{who:?}: the queue made inside leaked: {host}"
+        );
+    }
+}
+
+#[test]
+fn cgroup_the_command_sees_its_cgroup_as_the_root() {
+    for who in [Invoker, Nobody] {
+        if !can_run(who, "--cgroup") {
+            continue;
+        }
+        let out = sh_as(who, &["-C"], "cat /proc/self/cgroup");
+        assert!(!out.is_empty());
+        for line in out.lines() {
+            assert!(line.ends_with(":/"), "{who:?}: not rooted at /: {line}");
+        }
+    }
+}
+
+#[test]
+fn user_the_invoker_is_root_inside_and_owns_its_files_outside() {
+    for who in [Invoker, Nobody] {
+        if !can_run(who, "--user") {
+            continue;
+        }
+        let dir = tempdir();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let file = dir.path().join("made-inside");
+        let script = format!(
+            "id -u; id -g; cat /proc/self/uid_map /proc/self/setgroups; touch {}",
+            file.display()
+        );
+        let out = sh_as(who, &["-U"], &script);
+        let outside = match who {
+            Invoker => 0,
+            Nobody => 65534,
+        };
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[..2], ["0", "0"], "{who:?}: {out}");
+        let map: Vec<&str> = lines[2].split_whitespace().collect();
+        assert_eq!(map, ["0", &outside.to_string(), "1"], "{who:?}: {out}");
+        assert_eq!(lines[3], "deny", "{who:?}: {out}");
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (outside, outside), "{who:?}");
+    }
+}
+
+/// Not a test of its own: when `NSCLONE_PROBE` is set, print this process's
+/// monotonic and boot-time clocks. The time tests run this test binary
+/// inside a time namespace to read them, since no standard tool prints
+/// `CLOCK_MONOTONIC`.
+#[test]
+fn probe_clocks() {
+    if std::env::var_os("NSCLONE_PROBE").is_some() {
+        println!(
+            "clocks: {} {}",
+            clock(libc::CLOCK_MONOTONIC),
+            clock(libc::CLOCK_BOOTTIME)
+        );
+    }
+}
+
+/// A clock's value in whole seconds.
+fn clock(id: libc::clockid_t) -> i64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the timespec.
+    assert_eq!(unsafe { libc::clock_gettime(id, &mut now) }, 0);
+    now.tv_sec
+}
+
+/// The clocks as a process inside a namespace made with `flags` reads them.
+fn clocks_inside(who: Who, flags: &[&str]) -> (i64, i64) {
+    let test = std::env::current_exe().unwrap();
+    let (test, _guard) = match who {
+        Invoker => (test, None),
+        Nobody => executable_by_nobody(&test),
+    };
+    let (mut command, _guard) = nsclone_as(who);
+    let out = command
+        .arg("-q")
+        .args(flags)
+        .arg(&test)
+        .args(["--exact", "probe_clocks", "--nocapture", "--test-threads=1"])
+        .env("NSCLONE_PROBE", "1")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find_map(|l| Some(l.split_once("clocks: ")?.1))
+        .unwrap_or_else(|| panic!("{who:?}: no clocks in {text}\n{}", stderr(&out)));
+    let (monotonic, boottime) = line.split_once(' ').unwrap();
+    (monotonic.parse().unwrap(), boottime.parse().unwrap())
+}
+
+#[test]
+fn time_the_clocks_inside_are_shifted_by_the_offsets() {
+    const DAY: i64 = 86400;
+    for who in [Invoker, Nobody] {
+        if !can_run(who, "--monotonic/--boottime") {
+            continue;
+        }
+        let host = (clock(libc::CLOCK_MONOTONIC), clock(libc::CLOCK_BOOTTIME));
+        let flags = ["--monotonic", "86400", "--boottime", "172800"];
+        let inside = clocks_inside(who, &flags);
+        let after = (clock(libc::CLOCK_MONOTONIC), clock(libc::CLOCK_BOOTTIME));
+        // Shifted by the offset, give or take the time the launch took.
+        assert!(
+            (host.0 + DAY..=after.0 + DAY).contains(&inside.0),
+            "{who:?}: monotonic {inside:?} against host {host:?}..{after:?}"
+        );
+        assert!(
+            (host.1 + 2 * DAY..=after.1 + 2 * DAY).contains(&inside.1),
+            "{who:?}: boottime {inside:?} against host {host:?}..{after:?}"
+        );
+        // /proc/uptime is the boot-time clock, as a shell sees it.
+        let uptime = sh_as(who, &["--boottime", "172800"], "cut -d. -f1 /proc/uptime");
+        let uptime: i64 = uptime.trim().parse().unwrap();
+        assert!(uptime >= host.1 + 2 * DAY, "{who:?}: uptime {uptime}");
+    }
+}
+
+#[test]
+fn all_flags_together() {
+    let flags = [
+        "-i",
+        "-m",
+        "-n",
+        "-p",
+        "-U",
+        "-C",
+        "-T",
+        "--mount-proc",
+        "--monotonic",
+        "100",
+        "--boottime",
+        "100",
+    ];
+    for who in [Invoker, Nobody] {
+        if !can_run(who, "all flags together") {
+            continue;
+        }
+        let before = Before::now();
+        let script = format!(
+            "{LINKS}; echo shell-pid $$; echo uid $(id -u); echo proc /proc/[0-9]*; \
+             echo lo-addresses $(grep -c 127.0.0.1 /proc/net/fib_trie); \
+             echo hostname $(hostname)"
+        );
+        let out = sh_as(who, &flags, &script);
+        let mut inside = parse_links(&out);
+        let facts: BTreeMap<String, String> =
+            ["shell-pid", "uid", "proc", "lo-addresses", "hostname"]
+                .iter()
+                .filter_map(|k| Some((k.to_string(), inside.remove(*k)?)))
+                .collect();
+        assert_eq!(differing(&inside), TYPES, "{who:?}: every namespace is new");
+        assert_eq!(facts["shell-pid"], "1", "{who:?}: {out}");
+        assert_eq!(facts["uid"], "0", "{who:?}: {out}");
+        assert_eq!(facts["proc"], "/proc/1", "{who:?}: {out}");
+        assert_ne!(facts["lo-addresses"], "0", "{who:?}: lo is down: {out}");
+        assert_eq!(facts["hostname"], "newhostname", "{who:?}: {out}");
+        before.assert_unchanged();
+    }
+}
+
+/// The rows `--show-ns` marks as differing, by namespace link name.
+fn marked_rows(out: &Output) -> Vec<String> {
+    assert!(out.status.success(), "{}", stderr(out));
+    stderr(out)
+        .lines()
+        .filter(|l| l.ends_with("<- differs"))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn show_ns_marks_every_new_namespace() {
+    const ROWS: [&str; 10] = [
+        "cgroup",
+        "ipc",
+        "mnt",
+        "net",
+        "pid",
+        "pid_for_children",
+        "time",
+        "time_for_children",
+        "user",
+        "uts",
+    ];
+    let all_but = |row: &str| -> Vec<String> {
+        ROWS.iter()
+            .filter(|r| **r != row)
+            .map(|r| r.to_string())
+            .collect()
+    };
+    // Without --user the launcher makes the time namespace before clone:
+    // the child is in it from the start.
+    if can_run(Invoker, "--show-ns, time made by the launcher") {
+        let out = run_as(Invoker, &["--show-ns", "-impnCT", "true"]);
+        assert_eq!(marked_rows(&out), all_but("user"), "{}", stderr(&out));
+    }
+    // With --user the child makes it after the table is printed, and
+    // enters it at exec; a note says so.
+    for who in [Invoker, Nobody] {
+        if can_run(who, "--show-ns, time made by the child") {
+            let out = run_as(who, &["--show-ns", "-impnUCT", "true"]);
+            let expected: Vec<String> = all_but("time")
+                .into_iter()
+                .filter(|row| row != "time_for_children")
+                .collect();
+            assert_eq!(marked_rows(&out), expected, "{who:?}: {}", stderr(&out));
+            assert!(stderr(&out).contains("when it execs"), "{}", stderr(&out));
+        }
+    }
+}
+
+#[test]
+fn without_user_an_unprivileged_user_is_told_to_add_it() {
+    if !can_run(Nobody, "the --user hint") {
+        return;
+    }
+    let (bin, _guard) = executable_by_nobody(Path::new(env!("CARGO_BIN_EXE_nsclone")));
+    let before = Before::now();
+    let out = Command::new("setpriv")
+        .args(NOBODY)
+        .arg(bin)
+        .args(["-p", "true"])
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    let err = stderr(&out);
+    assert!(
+        err.contains("clone(CLONE_NEWPID|CLONE_NEWUTS|SIGCHLD): EPERM"),
+        "{err}"
+    );
+    assert!(err.contains("--user"), "{err}");
+    before.assert_unchanged();
+}
+
+#[test]
+fn a_refused_offset_exits_125_and_changes_nothing() {
+    // An offset that would make the monotonic clock negative: ERANGE. As
+    // root the launcher writes it, as uid 65534 the child does; either way
+    // the command never runs.
+    for who in [Invoker, Nobody] {
+        if !can_run(who, "a refused clock offset") {
+            continue;
+        }
+        let before = Before::now();
+        let out = run_as(
+            who,
+            &[
+                "-q",
+                "-n",
+                "--mount-proc",
+                "--monotonic",
+                "-1000000000",
+                "echo",
+                "ran",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(125), "{who:?}");
+        assert!(out.stdout.is_empty(), "{who:?}: the command ran");
+        let err = stderr(&out);
+        assert!(
+            err.contains("timens_offsets") && err.contains("ERANGE"),
+            "{err}"
+        );
+        before.assert_unchanged();
+    }
+}

@@ -1,0 +1,276 @@
+//! Signals: the launcher is transparent to them. A command killed by any
+//! signal is reported as that signal; SIGTERM and SIGHUP sent to the
+//! launcher end the command, and the launcher with it, the same way; with
+//! `--kill-child`, killing the launcher, even by SIGKILL, kills the command.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Host, privileged, tempdir};
+
+/// nsclone, started with every signal at its default action.
+///
+/// glibc's posix_spawn, which std uses, starts children with signals 32 and
+/// 33 (its internal SIGCANCEL and SIGSETXID) *ignored*, and an ignored signal
+/// stays ignored through exec: through the harness, a command could never
+/// die of them. Resetting them before exec gives the launcher, and so the
+/// command, a clean slate.
+fn nsclone() -> std::process::Command {
+    clean(common::nsclone())
+}
+
+fn clean(mut command: std::process::Command) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec the closure makes only raw
+    // rt_sigaction calls: no allocation, no lock.
+    unsafe {
+        command.pre_exec(|| {
+            for sig in [32, 33] {
+                nsclone::sys::sigaction_default(sig)
+                    .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))?;
+            }
+            Ok(())
+        });
+    }
+    command
+}
+
+/// The signals whose default action ends a process (signal(7)): all but the
+/// stop signals and those ignored by default.
+fn fatal_signals() -> impl Iterator<Item = i32> {
+    let harmless = [
+        libc::SIGCHLD,
+        libc::SIGCONT,
+        libc::SIGSTOP,
+        libc::SIGTSTP,
+        libc::SIGTTIN,
+        libc::SIGTTOU,
+        libc::SIGURG,
+        libc::SIGWINCH,
+    ];
+    (1..=64).filter(move |sig| !harmless.contains(sig))
+}
+
+#[test]
+fn a_command_killed_by_any_signal_is_reported_as_that_signal() {
+    if !privileged("every signal") {
+        return;
+    }
+    let _host = Host::guard();
+    for sig in fatal_signals() {
+        // No core file: the signals that dump core would leave one.
+        let script = format!("ulimit -c 0; kill -{sig} $$");
+        let out = nsclone()
+            .args(["-q", "sh", "-c", &script])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.signal(),
+            Some(sig),
+            "signal {sig}: {:?}",
+            out.status
+        );
+        assert!(out.stderr.is_empty(), "signal {sig}: {:?}", out.stderr);
+    }
+}
+
+/// Start nsclone with `args`, and return once the command has printed its
+/// first line (so it runs), with that line.
+fn start(args: &[&str]) -> (Child, String) {
+    let mut child = nsclone().args(args).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line.trim_end().to_owned())
+}
+
+fn kill(pid: u32, sig: i32) {
+    nsclone::sys::kill(pid as i32, sig).unwrap();
+}
+
+#[test]
+fn sigterm_and_sighup_to_the_launcher_end_both_the_same_way() {
+    if !privileged("forwarded signals") {
+        return;
+    }
+    let _host = Host::guard();
+    // The command has no trap: the forwarded signal kills it, and the
+    // launcher then dies of the same signal, as a shell would see.
+    for sig in [libc::SIGTERM, libc::SIGHUP] {
+        let (mut launcher, line) = start(&["-q", "sh", "-c", "echo ready; exec sleep 1000"]);
+        assert_eq!(line, "ready");
+        kill(launcher.id(), sig);
+        let status = launcher.wait().unwrap();
+        assert_eq!(status.signal(), Some(sig), "signal {sig}: {status:?}");
+    }
+}
+
+/// Whether process `pid` (started at `start_time`, to tell it from a
+/// process that reused its pid) is gone, waiting up to 10 s: the kernel
+/// delivers the parent-death signal at once, but the orphan is reaped by
+/// whoever inherits it.
+fn ends_soon(pid: i32, start_time: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match proc_stat(pid) {
+            Some((state, started)) if started == start_time && state != "Z" => {}
+            _ => return true,
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// The state and start time of `pid`, from /proc/PID/stat.
+fn proc_stat(pid: i32) -> Option<(String, String)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    Some((fields[0].to_owned(), fields[19].to_owned()))
+}
+
+/// The host pid of the launcher's only child (inside a new PID namespace
+/// the command knows itself as 1).
+fn only_child(launcher: &Child) -> i32 {
+    let pid = launcher.id();
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+    children.trim().parse().unwrap()
+}
+
+#[test]
+fn kill_child_takes_the_command_along_when_the_launcher_is_killed() {
+    if !privileged("--kill-child") {
+        return;
+    }
+    let _host = Host::guard();
+    let command = ["sh", "-c", "echo ready; exec sleep 1000"];
+    // With --pid the command is PID 1 of its namespace, which ignores
+    // signals it has no handler for, but not SIGKILL from outside.
+    for (options, kill_child) in [
+        (&["-q", "--kill-child"][..], true),
+        (&["-q", "--kill-child", "--pid"][..], true),
+        (&["-q"][..], false),
+    ] {
+        let args: Vec<&str> = options.iter().chain(&command).copied().collect();
+        let (mut launcher, ready) = start(&args);
+        assert_eq!(ready, "ready");
+        let pid = only_child(&launcher);
+        let (_, started) = proc_stat(pid).unwrap();
+        kill(launcher.id(), libc::SIGKILL);
+        assert_eq!(launcher.wait().unwrap().signal(), Some(libc::SIGKILL));
+        if kill_child {
+            assert!(
+                ends_soon(pid, &started),
+                "{options:?}: the command outlived the launcher"
+            );
+        } else {
+            // Without the option, the command goes on: the contrast shows
+            // that the option, not chance, ended it above.
+            std::thread::sleep(Duration::from_millis(100));
+            let alive = proc_stat(pid).is_some_and(|(s, t)| t == started && s != "Z");
+            assert!(
+                alive,
+                "without --kill-child the command should outlive the launcher"
+            );
+            nsclone::sys::kill(pid, libc::SIGKILL).unwrap();
+        }
+    }
+}
+
+#[test]
+fn kill_child_sends_the_signal_it_is_given() {
+    if !privileged("--kill-child=SIG") {
+        return;
+    }
+    let _host = Host::guard();
+    let dir = tempdir();
+    let got = dir.path().join("got");
+    let script = format!(
+        "for s in HUP USR1 TERM; do trap \"echo $s > '{}'; exit 0\" $s; done; \
+         echo ready; while :; do sleep 0.02; done",
+        got.display()
+    );
+    for (option, name) in [
+        ("--kill-child=USR1", "USR1"),
+        ("--kill-child=SIGTERM", "TERM"),
+        ("--kill-child=1", "HUP"),
+    ] {
+        let _ = std::fs::remove_file(&got);
+        let (mut launcher, line) = start(&["-q", option, "sh", "-c", &script]);
+        assert_eq!(line, "ready");
+        kill(launcher.id(), libc::SIGKILL);
+        launcher.wait().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut seen = String::new();
+        while Instant::now() < deadline && seen.is_empty() {
+            std::thread::sleep(Duration::from_millis(10));
+            seen = std::fs::read_to_string(&got).unwrap_or_default();
+        }
+        assert_eq!(seen.trim(), name, "{option}");
+    }
+}
+
+/// The `SigIgn` and `SigBlk` lines of a command's /proc/PID/status.
+fn ignored_and_blocked(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn nothing_the_launcher_changes_leaks_into_the_command() {
+    if !privileged("signal dispositions") {
+        return;
+    }
+    let _host = Host::guard();
+    let status = ["-E", "^Sig(Ign|Blk)", "/proc/self/status"];
+    // Started cleanly, a command has nothing ignored or blocked. nsclone
+    // blocks signals and, being a Rust program, ignores SIGPIPE: neither may
+    // reach the command.
+    let direct = clean(std::process::Command::new("grep"))
+        .args(status)
+        .output()
+        .unwrap();
+    let through = nsclone()
+        .arg("-q")
+        .arg("grep")
+        .args(status)
+        .output()
+        .unwrap();
+    let nothing = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n";
+    assert_eq!(ignored_and_blocked(&direct), nothing);
+    assert_eq!(ignored_and_blocked(&through), nothing);
+
+    // What the caller set is inherited, as through any exec: here an
+    // ignored SIGINT (bit 1).
+    let caller = format!(
+        "trap '' INT; exec '{}' -q grep -E '^Sig(Ign|Blk)' /proc/self/status",
+        env!("CARGO_BIN_EXE_nsclone")
+    );
+    let out = clean(std::process::Command::new("sh"))
+        .args(["-c", &caller])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ignored_and_blocked(&out),
+        "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000002\n"
+    );
+
+    // The visible consequence of a leaked SIG_IGN for SIGPIPE: a writer to a
+    // closed pipe would never die of it.
+    let out = clean(std::process::Command::new("sh"))
+        .args([
+            "-c",
+            &format!("'{}' -q yes | head -n 1", env!("CARGO_BIN_EXE_nsclone")),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"y\n");
+    assert!(
+        out.stderr.is_empty(),
+        "yes should die of SIGPIPE quietly: {:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
