@@ -6,9 +6,10 @@ CMD ?= sh
 NEW_HOSTNAME ?= newhostname
 # More namespaces, as nsclone's options: FLAGS='--pid --mount-proc --net'.
 FLAGS ?=
-BIN := target/release/nsclone
+# .cargo/config.toml names the target (for static linking), hence the path.
+BIN := target/x86_64-unknown-linux-gnu/release/nsclone
 
-.PHONY: build run test soak lint
+.PHONY: build run test soak lint bench bench-full
 
 build:
 	cargo build --release
@@ -38,3 +39,12 @@ soak:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+
+# Benchmarks (root: they create namespaces). Quick mode, under a minute:
+# tables on the terminal and in target/bench-results/. The full mode runs
+# ten times the rounds and writes results/, which the README shows.
+bench:
+	cargo bench --bench launch -- --quick
+
+bench-full:
+	cargo bench --bench launch -- --full

@@ -53,6 +53,11 @@ Options:
                        SIG to the command (a name such as TERM, or a number;
                        default: KILL)
   -q, --quiet          print nothing but errors
+      --vfork          share nsclone's memory with the child until it execs
+                       (CLONE_VM|CLONE_VFORK, as posix_spawn does): faster,
+                       but nsclone sleeps until then, so it cannot serve
+                       --show-ns or --user, and \"running ... as pid N\"
+                       comes after the exec
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 
@@ -68,6 +73,14 @@ Exit status: the command's. 125 if nsclone itself failed, 126 if COMMAND
 was found but cannot be executed, 127 if it was not found. If the command
 is killed by signal N, nsclone kills itself with N too (a shell shows 128+N).
 ";
+
+/// The refusal of `--vfork --show-ns`.
+pub const VFORK_SHOW_NS: &str = "--vfork cannot serve --show-ns: nsclone sleeps until the \
+     command has exec'd, too late to show the child's namespaces before it runs";
+
+/// The refusal of `--vfork --user`.
+pub const VFORK_USER: &str = "--vfork cannot serve --user: nsclone sleeps until the command \
+     has exec'd, too late to write the child's uid and gid maps";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -93,6 +106,7 @@ pub struct Options {
     pub quiet: bool,
     /// `--kill-child`: the signal the command gets when nsclone dies.
     pub kill_child: Option<i32>,
+    pub vfork: bool,
     /// The program and its arguments; never empty.
     pub command: Vec<OsString>,
 }
@@ -114,6 +128,7 @@ pub fn parse(
     let mut trace = false;
     let mut quiet = false;
     let mut kill_child = None;
+    let mut vfork = false;
     let mut command = Vec::new();
     while let Some(arg) = parser.next().map_err(one_line)? {
         match arg {
@@ -157,6 +172,7 @@ pub fn parse(
                 });
             }
             Short('q') | Long("quiet") => quiet = true,
+            Long("vfork") => vfork = true,
             Short('h') | Long("help") => return Ok(Action::Help),
             Short('V') | Long("version") => return Ok(Action::Version),
             Value(program) => {
@@ -165,6 +181,14 @@ pub fn parse(
             }
             _ => return Err(one_line(arg.unexpected())),
         }
+    }
+    // The launcher is asleep from clone until the command has exec'd: too
+    // late to read the child's namespaces, or to write its id maps.
+    if vfork && show_ns {
+        return Err(VFORK_SHOW_NS.into());
+    }
+    if vfork && namespaces.contains(Namespace::User) {
+        return Err(VFORK_USER.into());
     }
     if command.is_empty() {
         let shell = shell.filter(|s| !s.is_empty());
@@ -179,6 +203,7 @@ pub fn parse(
         trace,
         quiet,
         kill_child,
+        vfork,
         command,
     }))
 }
@@ -224,7 +249,7 @@ mod tests {
         let options = run(&[]);
         assert_eq!(options.hostname.as_bytes(), b"newhostname");
         assert_eq!(options.command, ["/bin/bash"]);
-        assert!(!options.show_ns && !options.trace && !options.quiet);
+        assert!(!options.show_ns && !options.trace && !options.quiet && !options.vfork);
     }
 
     #[test]
@@ -287,6 +312,21 @@ mod tests {
         let missing = parse_strs(&["--hostname"]).unwrap_err();
         assert_eq!(missing, "missing argument for option '--hostname'");
         assert!(parse_strs(&["--quiet=yes"]).is_err());
+    }
+
+    #[test]
+    fn vfork_is_refused_where_it_cannot_serve() {
+        assert!(run(&["--vfork", "-q", "true"]).vfork);
+        assert!(run(&["--vfork", "true"]).vfork);
+        let refused = parse_strs(&["--vfork", "--show-ns", "true"]).unwrap_err();
+        assert_eq!(refused, VFORK_SHOW_NS);
+        assert_eq!(parse_strs(&["--show-ns", "--vfork"]).unwrap_err(), refused);
+        assert_eq!(
+            parse_strs(&["-U", "--vfork", "true"]).unwrap_err(),
+            VFORK_USER
+        );
+        let served = run(&["--vfork", "-pmniCT", "--mount-proc", "--kill-child", "true"]);
+        assert!(served.vfork && served.namespaces.contains(Namespace::Time));
     }
 
     #[test]

@@ -27,6 +27,7 @@ fn argument() -> impl Strategy<Value = Vec<u8>> {
         Just(b"-q".to_vec()),
         Just(b"--show-ns".to_vec()),
         Just(b"--trace".to_vec()),
+        Just(b"--vfork".to_vec()),
         Just(b"-impnUCTu".to_vec()),
         Just(b"--mount-proc".to_vec()),
         Just(b"--monotonic".to_vec()),
@@ -83,6 +84,11 @@ proptest! {
                 if !options.clock_offsets.is_empty() {
                     prop_assert!(options.namespaces.contains(Namespace::Time));
                 }
+                // Vfork style never comes with what it cannot serve.
+                if options.vfork {
+                    prop_assert!(!options.show_ns);
+                    prop_assert!(!options.namespaces.contains(Namespace::User));
+                }
                 // The command is the arguments' tail, byte for byte, or
                 // the default shell when there was none.
                 let command: Vec<&[u8]> = options.command.iter().map(|c| c.as_bytes()).collect();
@@ -108,6 +114,7 @@ proptest! {
         quiet in any::<bool>(),
         show_ns in any::<bool>(),
         trace in any::<bool>(),
+        vfork in any::<bool>(),
         kill_child in proptest::option::of((1..=signal::SIGNAL_MAX, 0..4usize)),
         flags in proptest::collection::vec((0..Namespace::ALL.len(), any::<bool>()), 0..4),
         mount_proc in any::<bool>(),
@@ -174,6 +181,11 @@ proptest! {
             }
             namespaces = namespaces.with(Namespace::Time);
         }
+        // --vfork, where it can serve.
+        let vfork = vfork && !show_ns && !namespaces.contains(Namespace::User);
+        if vfork {
+            args.push(b"--vfork".to_vec());
+        }
         // The command starts after `--`, or at the first argument that is
         // not an option; one that looks like an option needs the `--`.
         let looks_like_option = command[0].first() == Some(&b'-');
@@ -192,6 +204,7 @@ proptest! {
             trace,
             quiet,
             kill_child,
+            vfork,
             command: os(&command),
         };
         prop_assert_eq!(parsed, Ok(Action::Run(expected)), "{:?}", os(&args));

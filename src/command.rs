@@ -5,8 +5,8 @@
 //!    time namespaces, see [`namespace::time`]);
 //! 2. prepare the exec: argv, envp and every PATH candidate ([`ExecPlan`]);
 //! 3. note the identity of its own namespaces that the child will change
-//!    (UTS, and mount and network when asked), so the child can check that
-//!    it is not changing the host's;
+//!    (UTS when a hostname is set, mount and network when asked), so the
+//!    child can check that it is not changing the host's;
 //! 4. prepare everything else the child reads: the hostname, the clock
 //!    offsets text; and, for itself, the id maps ([`IdMaps`]);
 //! 5. open a close-on-exec pipe on which the child reports a failure, and,
@@ -35,8 +35,9 @@
 //!    ([`namespace::mount`]);
 //! 5. network namespace: checks it is not the parent's, brings `lo` up
 //!    ([`namespace::net`]);
-//! 6. restores SIGPIPE's default action and the signal mask the command
-//!    should start with;
+//! 6. in vfork style, sets every signal that has a handler back to the
+//!    default; restores SIGPIPE's default action (unless told otherwise)
+//!    and the signal mask the command should start with;
 //! 7. execs ([`ExecPlan::exec`]). On success the report pipe closes by
 //!    itself (`O_CLOEXEC`) and the parent reads end-of-file; on failure the
 //!    child writes which step failed into the pipe and exits with 125, 126
@@ -52,6 +53,22 @@
 //!
 //! If step 2 or 3 fails, the parent kills the child with SIGKILL and reaps
 //! it before returning the error, so nothing is left behind.
+//!
+//! ## Fork style and vfork style
+//!
+//! By default the child is a copy of the parent (fork style): clone copies
+//! the parent's page tables, which costs time in proportion to the parent's
+//! resident memory (about 40 µs per MiB on a small VM). With
+//! [`Command::vfork`] clone also gets `CLONE_VM | CLONE_VFORK`, as
+//! posix_spawn(3) does: the child runs in the parent's memory, on the stack
+//! we mapped, and the parent sleeps until the child has exec'd or exited.
+//! Nothing is copied, so the cost stays flat however large the parent is.
+//! The price: the child must write nothing the parent relies on; no signal
+//! handler of the parent may run in it (it resets them to the default before
+//! restoring the mask); and the parent cannot act between clone and exec, so
+//! [`Command::spawn_with`] and a user namespace (whose id maps the parent
+//! writes) are refused, and so is a time namespace on kernels before 6.2
+//! (see [`Command::vfork`]).
 
 use std::env;
 use std::ffi::{OsStr, OsString};
@@ -75,6 +92,17 @@ use crate::wait::{self, WaitStatus};
 /// `__WALL`). [`Command::namespace`] adds more.
 pub const CLONE_FLAGS: u64 = libc::CLONE_NEWUTS as u64 | libc::SIGCHLD as u64;
 
+/// Added in vfork style: share the parent's memory (`CLONE_VM`) and let
+/// the parent sleep until the child has exec'd or exited (`CLONE_VFORK`),
+/// which is what makes sharing safe for the child's stack.
+pub const VFORK_FLAGS: u64 = (libc::CLONE_VM | libc::CLONE_VFORK) as u64;
+
+/// The signals set back to their default action in the child unless told
+/// otherwise: SIGPIPE, which Rust's runtime sets to "ignored" in every
+/// program with a std `main`, and which would stay ignored through exec.
+/// `std::process::Command` resets it the same way.
+pub const SIGNAL_DEFAULTS: SigSet = SigSet::EMPTY.with(libc::SIGPIPE);
+
 /// A command to run in new namespaces, like `std::process::Command`.
 ///
 /// A new UTS namespace is always made; [`Command::namespace`] asks for more.
@@ -88,6 +116,8 @@ pub struct Command {
     mount_proc: bool,
     clock_offsets: ClockOffsets,
     pdeathsig: Option<i32>,
+    signal_defaults: SigSet,
+    vfork: bool,
 }
 
 /// A running child, to be waited for.
@@ -121,6 +151,8 @@ impl Command {
             mount_proc: false,
             clock_offsets: ClockOffsets::default(),
             pdeathsig: None,
+            signal_defaults: SIGNAL_DEFAULTS,
+            vfork: false,
         }
     }
 
@@ -201,15 +233,44 @@ impl Command {
         self
     }
 
+    /// The signals whose action the child sets back to the default before
+    /// exec, as posix_spawnattr_setsigdefault(3) does; [`SIGNAL_DEFAULTS`]
+    /// unless set. A caller that did not let std's runtime ignore SIGPIPE
+    /// (the nsclone binary has no std `main`) passes `SigSet::EMPTY`, so that
+    /// the command inherits the caller's dispositions, as with any exec.
+    pub fn signal_defaults(&mut self, set: SigSet) -> &mut Command {
+        self.signal_defaults = set;
+        self
+    }
+
+    /// Share the parent's memory with the child until it execs
+    /// (`CLONE_VM | CLONE_VFORK`, as posix_spawn does) instead of giving it
+    /// a copy: the spawn then costs the same however much memory the
+    /// caller uses. See the module documentation for what it rules out.
+    ///
+    /// The time namespace: with `CLONE_VM` the kernel does not move the
+    /// child into the launcher's `time_for_children` at clone, as it does in
+    /// fork style; the child's execve does, on Linux 6.2 and later (checked
+    /// on 6.18: before exec the child shows the old `/proc/self/ns/time`,
+    /// after it the new one). The child reads no clock before exec, so there
+    /// the command lands in the same time namespace in both styles; before
+    /// 6.2 it would silently keep the host's clocks, so vfork style with a
+    /// time namespace is refused there.
+    pub fn vfork(&mut self, on: bool) -> &mut Command {
+        self.vfork = on;
+        self
+    }
+
     /// The namespaces the command will get.
     pub fn namespaces(&self) -> Namespaces {
         self.namespaces
     }
 
     /// The flags given to clone(2): the namespaces' `CLONE_NEW*` flags but
-    /// `CLONE_NEWTIME`, and `SIGCHLD`.
+    /// `CLONE_NEWTIME`, `SIGCHLD`, and in vfork style [`VFORK_FLAGS`].
     pub fn clone_flags(&self) -> u64 {
-        CLONE_FLAGS | self.namespaces.clone_flags()
+        let style = if self.vfork { VFORK_FLAGS } else { 0 };
+        CLONE_FLAGS | self.namespaces.clone_flags() | style
     }
 
     /// Start the command in its new namespaces.
@@ -224,6 +285,9 @@ impl Command {
     /// new namespaces, until `before_exec(pid)` has run in the parent.
     /// `--show-ns` uses this to read the child's namespaces before the
     /// command starts (or exits too early to be seen).
+    ///
+    /// Refused ([`Error::Vfork`]) in vfork style, where the parent sleeps
+    /// until the child has exec'd.
     pub fn spawn_with(&self, before_exec: impl FnOnce(Pid)) -> Result<Child, Error> {
         self.spawn_inner(Some(Box::new(before_exec)))
     }
@@ -245,7 +309,29 @@ impl Command {
         }
     }
 
+    /// In vfork style, refuse what needs the parent between clone and
+    /// exec, before anything is changed.
+    fn vfork_refusal(&self, before_exec: bool) -> Result<(), Error> {
+        if !self.vfork {
+            Ok(())
+        } else if before_exec {
+            Err(Error::Vfork("acting in the parent before exec (--show-ns)"))
+        } else if self.namespaces.contains(Namespace::User) {
+            Err(Error::Vfork(
+                "a user namespace: the parent writes its uid and gid maps before exec",
+            ))
+        } else if self.namespaces.contains(Namespace::Time) && !time::exec_enters_time_namespace() {
+            Err(Error::Vfork(
+                "a time namespace before Linux 6.2: the child would enter it only at \
+                 execve, which older kernels do not do",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     fn spawn_inner(&self, before_exec: Option<Box<dyn FnOnce(Pid) + '_>>) -> Result<Child, Error> {
+        self.vfork_refusal(before_exec.is_some())?;
         let ns = self.namespaces;
         let time_maker = self.time_maker()?;
         let path = env::var_os("PATH");
@@ -259,7 +345,13 @@ impl Command {
                 .map(Some)
                 .map_err(|e| Error::syscall(format!("stat(\"/proc/self/ns/{kind}\")"), e))
         };
-        let parent_uts = parent_id(Namespace::Uts)?.expect("always a new UTS namespace");
+        // The UTS check guards sethostname only: without a hostname the
+        // child changes nothing there, and the lookup (a /proc path walk,
+        // about 10 µs in a fresh process) is saved on both sides.
+        let hostname = match &self.hostname {
+            Some(name) => Some((name.as_bytes(), parent_id(Namespace::Uts)?.expect("UTS"))),
+            None => None,
+        };
         let parent_mnt = parent_id(Namespace::Mount)?;
         let parent_net = parent_id(Namespace::Net)?;
         let maps = ns.contains(Namespace::User).then(IdMaps::root);
@@ -288,11 +380,12 @@ impl Command {
             held,
             child_time: (time_maker == Some(TimeMaker::Child)).then_some(offsets.as_slice()),
             hold: hold.as_ref(),
-            parent_uts,
-            hostname: self.hostname.as_ref().map(Hostname::as_bytes),
+            hostname,
             parent_mnt,
             mount_proc: self.mount_proc,
             parent_net,
+            reset_handlers: self.vfork,
+            defaults: self.signal_defaults,
             mask: self.signal_mask.unwrap_or(old_mask),
         };
         let report = Reporter(report_w.raw());
@@ -304,16 +397,23 @@ impl Command {
         };
         let flags = self.clone_flags();
         // SAFETY: the child closure only makes system calls from `sys` and
-        // allocates nothing: everything it touches was prepared above.
+        // allocates nothing: everything it touches was prepared above. In
+        // vfork style it writes into the parent's memory only its own stack
+        // and, for ENOEXEC, one slot of `plan`'s shell argv, which the parent
+        // never reads (see `ExecPlan::exec`); no handler of the parent can
+        // run in it (signals blocked, then handlers reset before the mask).
         let cloned = unsafe { clone::clone(flags, &stack, &mut child) };
 
         // Parent only from here. Without CLONE_VM the child has its own copy
-        // of the stack and of the pipe's write end: drop ours.
+        // of the stack and of the pipe's write end: drop ours. With it, the
+        // child has exec'd or exited by now (CLONE_VFORK), so the stack is
+        // free; its descriptor table was still a copy (no CLONE_FILES).
         let _ = signal::set_mask(old_mask);
         drop(stack);
         drop(report_w);
         let restored = time_for_children.map(time::ForChildren::restore);
-        let pid = cloned.map_err(|e| Error::syscall(format!("clone({})", flag_names(ns)), e))?;
+        let pid = cloned
+            .map_err(|e| Error::syscall(format!("clone({})", flag_names(ns, self.vfork)), e))?;
         let parent_steps = || -> Result<(), Error> {
             restored.transpose()?;
             if let Some(maps) = &maps {
@@ -377,7 +477,7 @@ impl Command {
             Step::LoopbackSocket => child(net::SOCKET),
             Step::LoopbackFlags => child(net::GET_FLAGS),
             Step::LoopbackUp => child(net::SET_FLAGS),
-            Step::SigpipeDefault => child("rt_sigaction(SIGPIPE, SIG_DFL)"),
+            Step::SignalDefaults => child("rt_sigaction(SIG_DFL)"),
             Step::SignalMask => child("rt_sigprocmask"),
             Step::Exec => {
                 let candidate = usize::try_from(report.candidate).ok();
@@ -400,11 +500,20 @@ impl Command {
 }
 
 /// The clone flags by name, for messages: `CLONE_NEWUSER|CLONE_NEWUTS|SIGCHLD`.
-fn flag_names(ns: Namespaces) -> String {
-    let names: Vec<&str> = ns
+fn flag_names(ns: Namespaces, vfork: bool) -> String {
+    let style: &[&str] = if vfork {
+        &["CLONE_VM", "CLONE_VFORK"]
+    } else {
+        &[]
+    };
+    let names: Vec<&str> = style
         .iter()
-        .filter(|&kind| kind != Namespace::Time)
-        .map(Namespace::flag_name)
+        .copied()
+        .chain(
+            ns.iter()
+                .filter(|&kind| kind != Namespace::Time)
+                .map(Namespace::flag_name),
+        )
         .chain(["SIGCHLD"])
         .collect();
     names.join("|")
@@ -497,13 +606,18 @@ struct ChildSteps<'a> {
     /// The pipe to wait on, when the parent has steps of its own, and to
     /// watch for the parent's death with a parent-death signal.
     hold: Option<&'a Hold>,
-    parent_uts: NsId,
-    hostname: Option<&'a [u8]>,
+    /// The hostname to set, and the parent's UTS namespace, checked first.
+    hostname: Option<(&'a [u8], NsId)>,
     /// The parent's mount namespace, when the child has a new one.
     parent_mnt: Option<NsId>,
     mount_proc: bool,
     /// The parent's network namespace, when the child has a new one.
     parent_net: Option<NsId>,
+    /// Vfork style: set every handled signal back to the default, since a
+    /// handler of the parent would run in the parent's own memory.
+    reset_handlers: bool,
+    /// The signals set back to the default whatever they were.
+    defaults: SigSet,
     /// The signal mask the command starts with.
     mask: SigSet,
 }
@@ -554,8 +668,8 @@ impl ChildSteps<'_> {
                 time::write_offsets(offsets).map_err(at(Step::TimeOffsets))?;
             }
         }
-        if let Some(name) = self.hostname {
-            check_new(Namespace::Uts, self.parent_uts, Step::SameUtsNamespace)?;
+        if let Some((name, parent_uts)) = self.hostname {
+            check_new(Namespace::Uts, parent_uts, Step::SameUtsNamespace)?;
             sys::sethostname(name).map_err(at(Step::Sethostname))?;
         }
         if let Some(parent_mnt) = self.parent_mnt {
@@ -571,10 +685,12 @@ impl ChildSteps<'_> {
             let lo = net::flags(&socket).map_err(at(Step::LoopbackFlags))?;
             net::bring_up(&socket, lo).map_err(at(Step::LoopbackUp))?;
         }
-        // Rust's runtime ignores SIGPIPE in every Rust program, and an
-        // ignored signal stays ignored through exec: give it back its
-        // default action, as std::process::Command does.
-        sys::sigaction_default(libc::SIGPIPE).map_err(at(Step::SigpipeDefault))?;
+        if self.reset_handlers {
+            signal::reset_handlers().map_err(at(Step::SignalDefaults))?;
+        }
+        // By default SIGPIPE, which Rust's runtime ignores in every Rust
+        // program: an ignored signal stays ignored through exec.
+        signal::set_defaults(self.defaults).map_err(at(Step::SignalDefaults))?;
         signal::set_mask(self.mask).map_err(at(Step::SignalMask))?;
         Ok(())
     }
@@ -600,7 +716,7 @@ enum Step {
     LoopbackSocket,
     LoopbackFlags,
     LoopbackUp,
-    SigpipeDefault,
+    SignalDefaults,
     SignalMask,
     Exec,
 }
@@ -622,7 +738,7 @@ impl Step {
         Step::LoopbackSocket,
         Step::LoopbackFlags,
         Step::LoopbackUp,
-        Step::SigpipeDefault,
+        Step::SignalDefaults,
         Step::SignalMask,
         Step::Exec,
     ];

@@ -31,6 +31,9 @@ pub enum Error {
         /// What the kernel answered.
         errno: Errno,
     },
+    /// Vfork style was asked together with something it cannot serve,
+    /// because the parent sleeps until the child has exec'd; names what.
+    Vfork(&'static str),
     /// The child found itself in its parent's namespace of this type and
     /// refused to change anything in it (that would have changed the
     /// host's hostname, mounts or network).
@@ -169,6 +172,11 @@ impl fmt::Display for Error {
                     None => Ok(()),
                 }
             }
+            Error::Vfork(what) => write!(
+                f,
+                "vfork style cannot serve {what}: the parent sleeps until the command \
+                 has exec'd (use the default fork style)"
+            ),
             Error::SameNamespace(ns) => write!(
                 f,
                 "child: refusing to change its {ns} namespace: it is the parent's, \

@@ -221,8 +221,13 @@ impl ExecPlan {
     /// Run in the child: exec the first candidate that works. Returns only
     /// if none did, with the error that decides the exit code.
     ///
-    /// Allocates nothing; with `CLONE_VM` it writes only into the plan's own
-    /// `sh_argv` slot, which the parent does not read.
+    /// Allocates nothing. It writes one thing, and only for `ENOEXEC`: the
+    /// file's path into slot 1 of the plan's `sh_argv`. In vfork style
+    /// (`CLONE_VM`) that slot is the parent's memory, which is sound: the
+    /// parent is asleep in clone until this child has exec'd or exited, the
+    /// buffer was allocated before clone and is not resized, the pointer
+    /// written is to a candidate the plan owns, and the parent never reads
+    /// `sh_argv` afterwards (it only drops it).
     pub fn exec(&mut self) -> ExecFailure {
         let mut outcome = ExecFailure {
             errno: Errno::ENOENT,

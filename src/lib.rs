@@ -10,8 +10,8 @@
 //!    children (clone(2) cannot create that type);
 //! 4. [`signal`]: it blocks signals, so that nothing leaks into the child;
 //! 5. [`clone`]: clone(2) with `CLONE_NEWUTS` and the other `CLONE_NEW*`
-//!    flags, through an assembly trampoline, because the child starts on an
-//!    empty stack;
+//!    flags (and `CLONE_VM|CLONE_VFORK` in vfork style), through an assembly
+//!    trampoline, because the child starts on an empty stack;
 //! 6. [`namespace::user`]: with a user namespace, the parent writes the
 //!    child's uid and gid maps while the child waits;
 //! 7. [`namespace`]: the child checks that each namespace it changes is not

@@ -1,5 +1,17 @@
 //! The nsclone command: parse the command line, launch, end like the child.
 //! The mechanics are in the library; see `src/lib.rs` for the tour.
+//!
+//! Start-up: there is no Rust `fn main`. The C runtime calls the `main`
+//! below directly, so std's own start-up does not run. That start-up would
+//! set SIGPIPE to "ignored", which exec passes on to the command (`yes |
+//! head -1` would then never end by SIGPIPE); and it reads /proc/self/maps
+//! and installs an alternate signal stack and handlers to report stack
+//! overflows, about twenty system calls the launcher does not need. std
+//! still works without it: it reads the arguments and environment itself.
+
+// Test builds keep the harness's own main, which runs the unit tests.
+#![cfg_attr(not(test), no_main)]
+#![deny(unsafe_code)]
 
 mod cli;
 #[cfg(test)]
@@ -11,12 +23,28 @@ use std::process::exit;
 
 use nsclone::error::EXIT_LAUNCHER;
 use nsclone::namespace::Namespace;
-use nsclone::signal::{self, SUPERVISED};
+use nsclone::signal::{self, SUPERVISED, SigSet};
 use nsclone::{Command, Error, WaitStatus, credentials, namespace, sys, trace};
 
 use cli::{Action, Options};
 
-fn main() {
+/// The program's entry, called by the C runtime with argc and argv, which
+/// std reads on its own (`std::env::args_os`).
+// SAFETY (no_mangle): this is the program's only symbol named `main`, with
+// the C signature the runtime expects.
+#[cfg(not(test))]
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    run()
+}
+
+/// Parse, launch, and end as the child did.
+#[cfg_attr(test, allow(dead_code))]
+fn run() -> ! {
     // First of all: a set-user-ID nsclone would run any command as root.
     if let Err(refused) = credentials::refuse_setuid() {
         eprintln!("nsclone: {refused}");
@@ -26,11 +54,11 @@ fn main() {
         Ok(Action::Run(options)) => options,
         Ok(Action::Help) => {
             print!("{}", cli::HELP);
-            return;
+            exit(0);
         }
         Ok(Action::Version) => {
             println!("nsclone {}", env!("CARGO_PKG_VERSION"));
-            return;
+            exit(0);
         }
         Err(message) => {
             eprintln!("nsclone: {message} (see nsclone --help)");
@@ -58,7 +86,11 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
     command
         .args(&options.command[1..])
         .hostname(options.hostname.clone())
-        .signal_mask(original);
+        .signal_mask(original)
+        // No std runtime start-up ran (see the top of this file), so SIGPIPE
+        // is as the caller left it: the command inherits it, as with exec.
+        .signal_defaults(SigSet::EMPTY)
+        .vfork(options.vfork);
     if let Some(sig) = options.kill_child {
         command.parent_death_signal(sig);
     }
@@ -108,10 +140,18 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
             ));
         }
     };
-    let child = if options.show_ns || !options.quiet {
+    // Holding the child until the announcement is printed keeps it before
+    // the command's own output. In vfork style the launcher cannot hold the
+    // child (it sleeps until the exec), so it announces right after; the
+    // parser has already refused --show-ns with --vfork.
+    let child = if options.show_ns || !(options.quiet || options.vfork) {
         command.spawn_with(announce)?
     } else {
-        command.spawn()?
+        let child = command.spawn()?;
+        if !options.quiet {
+            announce(child.pid());
+        }
+        child
     };
     let pid = child.pid();
     signal::supervise(pid).map_err(|e| Error::syscall(format!("wait4({pid})"), e))

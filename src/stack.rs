@@ -24,8 +24,10 @@ use crate::sys;
 /// The child only makes a few system calls between clone and exec: no
 /// allocation, no formatting beyond a fixed buffer, no deep calls. The
 /// `stack_high_water_mark` test in `tests/library.rs` measures what it
-/// touches: about 300 bytes in a release build, 1.5 KiB in a debug build.
-/// 64 KiB leaves ample room for growth (a trace line buffer, more steps),
+/// touches: about 300 bytes in a release build, 1.5 KiB in a debug build;
+/// with `--trace`, which formats each line into a 1 KiB buffer on this
+/// stack, about 2.5 KiB and 8.5 KiB (`tests/trace_stack.rs`).
+/// 64 KiB leaves ample room for growth (more steps),
 /// and untouched pages cost nothing: the kernel backs only the pages a
 /// process writes.
 pub const STACK_SIZE: usize = 64 * 1024;

@@ -23,7 +23,7 @@ use core::mem::MaybeUninit;
 
 use syscalls::{Errno, Sysno, syscall};
 
-use crate::signal::SigSet;
+use crate::signal::{Disposition, SigSet};
 use crate::trace::{
     Argv, CChars, Envp, Filled, IfaceFlags, MapFlags, MountFlags, NsFlags, OpenFlags, OptStr,
     PollEvents, Prot, Ret, SigInfo, Signal, Sigset, Status, StatusMeaning, Str, proc_file_why,
@@ -712,12 +712,50 @@ pub fn sigaction_default(sig: i32) -> Result<(), Errno> {
         )
     };
     let why = match sig {
-        libc::SIGPIPE => "Rust's runtime ignores SIGPIPE in nsclone: the command gets the default",
+        libc::SIGPIPE => {
+            "std's runtime ignores SIGPIPE in Rust programs: the command gets the default"
+        }
         _ => "the default action, which for this signal is death",
     };
     trace!("rt_sigaction({}, {{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}}, NULL, {})",
         Signal(sig), SigSet::KERNEL_SIZE => &ret; "{why}");
     ret.map(drop)
+}
+
+/// rt_sigaction(2) reading, without changing, what `sig` does now: its
+/// default action, ignored, or a handler of this process.
+///
+/// Only the handler field of the kernel's answer matters here: `SIG_DFL`
+/// (0), `SIG_IGN` (1), or the address of a function.
+pub fn sigaction_disposition(sig: i32) -> Result<Disposition, Errno> {
+    let mut old = MaybeUninit::<KernelSigaction>::zeroed();
+    // SAFETY: no new action is given (NULL), so nothing changes; the kernel
+    // writes one kernel sigaction into `old`, which has its layout.
+    let ret = unsafe {
+        syscall!(
+            Sysno::rt_sigaction,
+            sig,
+            0,
+            old.as_mut_ptr(),
+            SigSet::KERNEL_SIZE
+        )
+    };
+    // SAFETY: the buffer started zeroed, and the kernel filled it if the
+    // call succeeded.
+    let handler = unsafe { old.assume_init() }.handler;
+    let shown = match handler {
+        libc::SIG_DFL => "SIG_DFL",
+        libc::SIG_IGN => "SIG_IGN",
+        _ => "a handler",
+    };
+    trace!("rt_sigaction({}, NULL, {{sa_handler={shown}, ...}}, {})", Signal(sig),
+        SigSet::KERNEL_SIZE => &ret);
+    ret?;
+    Ok(match handler {
+        libc::SIG_DFL => Disposition::Default,
+        libc::SIG_IGN => Disposition::Ignore,
+        _ => Disposition::Handler,
+    })
 }
 
 /// prlimit64(2) on the caller: set the soft and hard limit of `resource`.

@@ -600,8 +600,10 @@ pub struct Signal(pub i32);
 
 impl fmt::Display for Signal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // strace's names: SIGRTMIN for 32, then SIGRT_1 and on.
         match self.0 {
             1..=31 => f.write_str(signal::name(self.0)),
+            32 => f.write_str("SIGRTMIN"),
             sig => write!(f, "SIGRT_{}", sig - 32),
         }
     }
@@ -631,6 +633,7 @@ impl fmt::Display for Sigset {
             first = false;
             match sig {
                 1..=31 => f.write_str(&signal::name(sig)[3..])?,
+                32 => f.write_str("RTMIN")?,
                 _ => write!(f, "RT_{}", sig - 32)?,
             }
         }

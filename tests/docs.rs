@@ -114,13 +114,24 @@ fn prepare() -> &'static Path {
     })
 }
 
+/// The release build of nsclone: beside the test build, in `release/`
+/// instead of `debug/` (under `target/` or `target/TRIPLE/`).
+fn release_binary() -> PathBuf {
+    let debug = Path::new(env!("CARGO_BIN_EXE_nsclone"));
+    debug
+        .parent()
+        .unwrap()
+        .with_file_name("release")
+        .join("nsclone")
+}
+
 /// A fresh directory to mount on `/usr/local/bin` in one session, holding
 /// nsclone (the release build), cargo and rustc.
 fn bin_dir() -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let bin = prepare().join(format!("bin-{}", N.fetch_add(1, Ordering::Relaxed)));
     std::fs::create_dir_all(&bin).unwrap();
-    std::fs::copy(repo().join("target/release/nsclone"), bin.join("nsclone")).unwrap();
+    std::fs::copy(release_binary(), bin.join("nsclone")).unwrap();
     let toolchain = Path::new(env!("CARGO")).parent().unwrap();
     for tool in ["cargo", "rustc"] {
         std::os::unix::fs::symlink(toolchain.join(tool), bin.join(tool)).unwrap();
