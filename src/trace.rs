@@ -32,17 +32,24 @@
 //! are in the order of its calls; the two processes' lines interleave as the
 //! scheduler runs them.
 //!
+//! What is not traced: getpid(2), with which a line says who speaks, and
+//! the write(2) of each line (`tests/trace.rs` leaves both out of strace's
+//! side). A call during which the process dies of a signal leaves no line,
+//! unless it is one of those written first.
+//!
 //! # Tracing a new system call
 //! Add the typed function to [`crate::sys`] as usual, keep the raw result in
-//! a variable, and write one `trace!` line before
-//! returning it:
+//! a variable, and write one `trace!` line before returning it:
 //!
 //! ```ignore
 //! pub fn unshare(flags: i32) -> Result<(), Errno> {
 //!     // SAFETY: unshare touches no memory of ours.
 //!     let ret = unsafe { syscall!(Sysno::unshare, flags) };
-//!     trace!("unshare({})", CloneFlags(flags as u64) => &ret;
-//!            "the launcher enters the new namespace itself");
+//!     let why = match flags {
+//!         libc::CLONE_NEWTIME => "a new time namespace for the children to come",
+//!         _ => "",
+//!     };
+//!     trace!("unshare({})", NsFlags(flags) => &ret; "{why}");
 //!     ret.map(drop)
 //! }
 //! ```
@@ -50,9 +57,12 @@
 //! The macro takes the call as `format_args!` does, then `=>` and the result
 //! (`&ret` prints a number; [`Ret::Hex`], [`Ret::Signal`], [`Ret::Unfinished`]
 //! and [`Ret::NoReturn`] print otherwise), then, optionally, `;` and the why,
-//! again as `format_args!`. It costs one atomic load when tracing is off. The
-//! argument formatters below ([`Str`], [`Ptr`], [`Prot`], [`MapFlags`],
-//! [`CloneFlags`], [`Sigset`], [`Signal`]...) print what strace prints.
+//! again as `format_args!` (an empty why prints no `#`). It costs one atomic
+//! load when tracing is off. The argument formatters below ([`Str`],
+//! [`Ptr`], [`Prot`], [`MapFlags`], [`CloneFlags`], [`NsFlags`],
+//! [`MountFlags`], [`OpenFlags`], [`Sigset`], [`Signal`]...) print what
+//! strace prints; then add a scenario to `tests/trace.rs`, which checks the
+//! new line against strace.
 
 use core::ffi::{CStr, c_char};
 use core::fmt::{self, Write};
