@@ -39,6 +39,7 @@ soak:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	RUSTDOCFLAGS='-D warnings' cargo doc --no-deps
 
 # Benchmarks (root: they create namespaces). Quick mode, under a minute:
 # tables on the terminal and in target/bench-results/. The full mode runs
