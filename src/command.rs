@@ -480,17 +480,23 @@ impl Command {
             Step::SignalDefaults => child("rt_sigaction(SIG_DFL)"),
             Step::SignalMask => child("rt_sigprocmask"),
             Step::Exec => {
-                let candidate = usize::try_from(report.candidate).ok();
-                let path = candidate.and_then(|i| plan.candidate(i));
-                let path = path.map(|p| OsStr::from_bytes(p.to_bytes()).to_owned());
-                let failure = ExecFailure {
+                let mut failure = ExecFailure {
                     errno,
-                    candidate,
-                    interpreter_missing: report.interpreter_missing,
+                    candidate: usize::try_from(report.candidate).ok(),
+                    interpreter_missing: false,
                 };
+                if errno == Errno::ENOENT {
+                    if let Some(found) = plan.existing_candidate() {
+                        failure.candidate = Some(found);
+                        failure.interpreter_missing = true;
+                    }
+                }
+                let path = failure.candidate.and_then(|i| plan.candidate(i));
+                let reason = path.and_then(|p| exec::explain(p, &failure));
+                let path = path.map(|p| OsStr::from_bytes(p.to_bytes()).to_owned());
                 Error::Exec {
                     program: plan.program().to_owned(),
-                    reason: path.as_deref().and_then(|p| exec::explain(p, &failure)),
+                    reason,
                     path,
                     failure,
                 }
@@ -748,25 +754,23 @@ impl Step {
     }
 }
 
-/// What the child reports when a step fails: 16 bytes, written at once
+/// What the child reports when a step fails: 12 bytes, written at once
 /// (less than PIPE_BUF, so the write is atomic).
 #[derive(Clone, Copy, Debug)]
 struct Report {
     step: Step,
     errno: i32,
     candidate: i32,
-    interpreter_missing: bool,
 }
 
 impl Report {
-    const SIZE: usize = 16;
+    const SIZE: usize = 12;
 
     fn to_bytes(self) -> [u8; Report::SIZE] {
         let mut b = [0u8; Report::SIZE];
         b[0..4].copy_from_slice(&(self.step as u32).to_ne_bytes());
         b[4..8].copy_from_slice(&self.errno.to_ne_bytes());
         b[8..12].copy_from_slice(&self.candidate.to_ne_bytes());
-        b[12] = self.interpreter_missing as u8;
         b
     }
 
@@ -777,7 +781,6 @@ impl Report {
             step,
             errno: word(4) as i32,
             candidate: word(8) as i32,
-            interpreter_missing: b[12] != 0,
         })
     }
 }
@@ -792,7 +795,6 @@ impl Reporter {
             step,
             errno: errno.into_raw(),
             candidate: -1,
-            interpreter_missing: false,
         });
         EXIT_LAUNCHER
     }
@@ -803,7 +805,6 @@ impl Reporter {
             step: Step::Exec,
             errno: failure.errno.into_raw(),
             candidate: failure.candidate.map_or(-1, |i| i as i32),
-            interpreter_missing: failure.interpreter_missing,
         });
         failure.exit_code()
     }

@@ -11,10 +11,14 @@
 //! - `ENOENT` and `ENOTDIR` mean "not here, try the next entry"; `EACCES`
 //!   is remembered and reported if nothing else works; any other error stops
 //!   the search;
-//! - `ENOENT` for a file that exists means its interpreter (the `#!` line, or
-//!   an ELF binary's loader) is missing: the search stops there;
 //! - `ENOEXEC` (a file without `#!` or ELF header) runs the file with
 //!   `/bin/sh`, as execvp does.
+//!
+//! A search that ends in `ENOENT` although one of the candidates exists
+//! means that file's interpreter (its `#!` line, or an ELF binary's loader)
+//! is missing. The parent finds that out afterwards
+//! ([`ExecPlan::existing_candidate`]), so that the child's search stays
+//! execvp's, one execve per candidate and nothing else.
 //!
 //! See execve(2), execvp(3), and POSIX's "Command Search and Execution".
 
@@ -68,7 +72,8 @@ pub struct ExecFailure {
     /// The candidate it came from; `None` when there was no candidate.
     pub candidate: Option<usize>,
     /// ENOENT although the file exists: its `#!` interpreter or ELF loader
-    /// is what is missing.
+    /// is what is missing. Set by the parent, which looks at the candidates
+    /// after the child has reported ([`ExecPlan::existing_candidate`]).
     pub interpreter_missing: bool,
 }
 
@@ -86,21 +91,20 @@ impl ExecFailure {
 /// Why the file at `path` could not be executed, found by looking at it
 /// after the child reported `failure`: the parent does this, for the
 /// message, since the child may not allocate or read files at leisure.
+/// It looks with the traced calls of [`sys`], so `--trace` shows it too.
 /// `None` when there is nothing more to say than the errno.
-pub fn explain(path: &OsStr, failure: &ExecFailure) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-
+pub fn explain(path: &CStr, failure: &ExecFailure) -> Option<String> {
     if failure.interpreter_missing {
         return Some(explain_interpreter(path));
     }
     match failure.errno {
         Errno::EACCES => {
-            let meta = std::fs::metadata(path).ok()?;
-            Some(if meta.is_dir() {
+            let mode = sys::stat(path).ok()?.st_mode;
+            Some(if mode & libc::S_IFMT == libc::S_IFDIR {
                 "it is a directory".into()
-            } else if !meta.is_file() {
+            } else if mode & libc::S_IFMT != libc::S_IFREG {
                 "it is not a regular file".into()
-            } else if meta.permissions().mode() & 0o111 == 0 {
+            } else if mode & 0o111 == 0 {
                 "it has no execute permission (chmod +x)".into()
             } else {
                 "permission denied: the file system may be mounted noexec".into()
@@ -115,12 +119,10 @@ pub fn explain(path: &OsStr, failure: &ExecFailure) -> Option<String> {
 }
 
 /// The file exists, yet execve said ENOENT: name what is missing.
-fn explain_interpreter(path: &OsStr) -> String {
-    use std::io::Read;
-
+fn explain_interpreter(path: &CStr) -> String {
     let mut head = [0u8; 256];
-    let len = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
+    let len = sys::open(path, libc::O_RDONLY)
+        .and_then(|file| sys::read(file.raw(), &mut head))
         .unwrap_or(0);
     let head = &head[..len];
     if let Some(line) = head.strip_prefix(b"#!") {
@@ -136,6 +138,11 @@ fn explain_interpreter(path: &OsStr) -> String {
     } else {
         "the file exists, so its interpreter or loader is missing".into()
     }
+}
+
+/// Whether `path` is a regular file (stat(2) follows symbolic links).
+fn is_file(path: &CStr) -> bool {
+    sys::stat(path).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
 }
 
 /// Everything the child needs to exec, prepared by the parent before clone.
@@ -213,6 +220,13 @@ impl ExecPlan {
         &self.program
     }
 
+    /// In the parent, after the child's search ended in `ENOENT`: the first
+    /// candidate that exists as a file. execve said ENOENT for it although
+    /// it is there, so what is missing is its interpreter or loader.
+    pub fn existing_candidate(&self) -> Option<usize> {
+        self.candidates.iter().position(|path| is_file(path))
+    }
+
     /// The candidate path at `index`, for messages.
     pub fn candidate(&self, index: usize) -> Option<&CStr> {
         self.candidates.get(index).map(CString::as_c_str)
@@ -246,10 +260,6 @@ impl ExecPlan {
             };
             match errno {
                 Errno::EACCES => seen_eacces = seen_eacces.or(Some(outcome)),
-                Errno::ENOENT if sys::exists(path) => {
-                    outcome.interpreter_missing = true;
-                    return outcome;
-                }
                 Errno::ENOENT | Errno::ENOTDIR => {}
                 Errno::ENOEXEC => {
                     self.sh_argv[1] = path.as_ptr();
@@ -267,6 +277,7 @@ impl ExecPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::ffi::OsStringExt;
 
     fn strings(paths: Vec<Vec<u8>>) -> Vec<String> {
         paths
@@ -347,7 +358,7 @@ mod tests {
             let path = dir.join(name);
             std::fs::write(&path, text).unwrap();
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-            path.into_os_string()
+            CString::new(path.into_os_string().into_vec()).unwrap()
         };
         let failure = |errno, interpreter_missing| ExecFailure {
             errno,
@@ -356,9 +367,10 @@ mod tests {
         };
         let eacces = failure(Errno::EACCES, false);
         let missing = failure(Errno::ENOENT, true);
-        let explain = |path: &OsStr, failure| explain(path, &failure).unwrap();
+        let explain = |path: &CStr, failure| explain(path, &failure).unwrap();
 
-        assert_eq!(explain(dir.as_os_str(), eacces), "it is a directory");
+        let dir_c = CString::new(dir.clone().into_os_string().into_vec()).unwrap();
+        assert_eq!(explain(&dir_c, eacces), "it is a directory");
         let data = file("data", b"text", 0o644);
         assert_eq!(
             explain(&data, eacces),
@@ -371,11 +383,8 @@ mod tests {
         );
         let elf = file("elf", b"\x7fELF\x02\x01", 0o755);
         assert!(explain(&elf, missing).starts_with("its ELF interpreter"));
-        assert_eq!(
-            explain(OsStr::new("/dev/null"), eacces),
-            "it is not a regular file"
-        );
-        assert!(super::explain(OsStr::new("/no/such"), &failure(Errno::ENOENT, false)).is_none());
+        assert_eq!(explain(c"/dev/null", eacces), "it is not a regular file");
+        assert!(super::explain(c"/no/such", &failure(Errno::ENOENT, false)).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

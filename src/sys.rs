@@ -289,17 +289,10 @@ pub fn close(fd: i32) {
 /// newfstatat(2) on a path: the file's metadata (`stat(2)`).
 pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
+    let buf = st.as_mut_ptr();
     // SAFETY: `path` is NUL-terminated and the kernel fills `st`, which has
     // the kernel's `struct stat` layout on this architecture.
-    let ret = unsafe {
-        syscall!(
-            Sysno::newfstatat,
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            st.as_mut_ptr(),
-            0
-        )
-    };
+    let ret = unsafe { syscall!(Sysno::newfstatat, libc::AT_FDCWD, path.as_ptr(), buf, 0) };
     // SAFETY: on success the kernel filled `st`.
     let st = ret.map(|_| unsafe { st.assume_init() });
     match &st {
@@ -314,7 +307,7 @@ pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
             st.st_nlink.saturating_sub(2)),
         Ok(st) => trace!("newfstatat(AT_FDCWD, {}, {{st_ino={}, st_nlink={}, ...}}, 0)",
             Str::c(path), st.st_ino, st.st_nlink => &ret),
-        Err(_) => trace!("newfstatat(AT_FDCWD, {}, {:p}, 0)", Str::c(path), &st => &ret),
+        Err(_) => trace!("newfstatat(AT_FDCWD, {}, {:p}, 0)", Str::c(path), buf => &ret),
     }
     st
 }
@@ -328,18 +321,6 @@ pub fn open(path: &CStr, flags: i32) -> Result<Fd, Errno> {
     trace!("openat(AT_FDCWD, {}, {})", Str::c(path), OpenFlags(flags) => &ret;
         "{}", proc_file_why(path.to_bytes()));
     ret.map(|fd| Fd(fd as i32))
-}
-
-/// faccessat(2) with `F_OK`: does the path exist?
-pub fn exists(path: &CStr) -> bool {
-    // SAFETY: `path` is NUL-terminated; nothing is written.
-    let ret = unsafe { syscall!(Sysno::faccessat, libc::AT_FDCWD, path.as_ptr(), libc::F_OK) };
-    let why = match ret {
-        Ok(_) => "the file exists: execve's ENOENT meant its interpreter is missing",
-        Err(_) => "the file is missing: try the next candidate",
-    };
-    trace!("faccessat(AT_FDCWD, {}, F_OK)", Str::c(path) => &ret; "{why}");
-    ret.is_ok()
 }
 
 /// readlinkat(2): the target of a symbolic link, written into `buf`.
@@ -365,14 +346,15 @@ pub fn readlink(path: &CStr, buf: &mut [u8]) -> Result<usize, Errno> {
 /// of the caller's UTS namespace.
 pub fn uname() -> Result<libc::utsname, Errno> {
     let mut uts = MaybeUninit::<libc::utsname>::uninit();
+    let buf = uts.as_mut_ptr();
     // SAFETY: the kernel fills the whole `struct utsname`.
-    let ret = unsafe { syscall!(Sysno::uname, uts.as_mut_ptr()) };
+    let ret = unsafe { syscall!(Sysno::uname, buf) };
     // SAFETY: on success the kernel filled `uts`.
     let uts = ret.map(|_| unsafe { uts.assume_init() });
     match &uts {
         Ok(uts) => trace!("uname({{sysname={}, nodename={}, ...}})",
             CChars(&uts.sysname), CChars(&uts.nodename) => &ret),
-        Err(_) => trace!("uname({:p})", &uts => &ret),
+        Err(_) => trace!("uname({:p})", buf => &ret),
     }
     uts
 }
