@@ -21,27 +21,8 @@
 //!
 //! Then clone(2) with `CLONE_NEWUTS`, the other `CLONE_NEW*` flags asked for
 //! (all but `CLONE_NEWTIME`, which clone cannot carry) and `SIGCHLD`
-//! ([`crate::clone`]). The child, which may not allocate:
-//! 1. with a parent-death signal ([`Command::parent_death_signal`]), arms
-//!    it with prctl(2) `PR_SET_PDEATHSIG`; if held, waits until the parent
-//!    writes a byte on the hold pipe; with a parent-death signal, makes sure
-//!    the parent did not die before it was armed;
-//! 2. with a user namespace and a time namespace: unshares the time
-//!    namespace itself and writes its offsets;
-//! 3. checks that its UTS namespace is not the parent's, then sets the
-//!    hostname with sethostname(2);
-//! 4. mount namespace: checks it is not the parent's, makes `/` recursively
-//!    private, and with `--mount-proc` mounts a fresh `/proc`
-//!    ([`namespace::mount`]);
-//! 5. network namespace: checks it is not the parent's, brings `lo` up
-//!    ([`namespace::net`]);
-//! 6. in vfork style, sets every signal that has a handler back to the
-//!    default; restores SIGPIPE's default action (unless told otherwise)
-//!    and the signal mask the command should start with;
-//! 7. execs ([`ExecPlan::exec`]). On success the report pipe closes by
-//!    itself (`O_CLOEXEC`) and the parent reads end-of-file; on failure the
-//!    child writes which step failed into the pipe and exits with 125, 126
-//!    or 127.
+//! ([`crate::clone`]). The child takes its own steps, from the hold to the
+//! exec, told in [`crate::child`].
 //!
 //! The parent, meanwhile:
 //! 1. restores its mask, unmaps its copy of the stack;
@@ -76,15 +57,17 @@ use std::os::unix::ffi::OsStrExt;
 
 use syscalls::Errno;
 
+use crate::child::{ChildSteps, Hold, Report, Reporter, Step, read_report};
 use crate::clone;
-use crate::error::{EXIT_LAUNCHER, Error};
+use crate::error::Error;
 use crate::exec::{self, ExecFailure, ExecPlan};
 use crate::namespace::time::{self, ClockOffsets};
 use crate::namespace::user::IdMaps;
 use crate::namespace::{self, Hostname, Namespace, Namespaces, NsId, mount, net};
 use crate::signal::{self, SigSet};
 use crate::stack::Stack;
-use crate::sys::{self, Fd, Pid};
+use crate::sys::{self, Pid};
+use crate::trace::CloneFlags;
 use crate::wait::{self, WaitStatus};
 
 /// The clone flags of every launch: a new UTS namespace, and SIGCHLD as the
@@ -412,8 +395,7 @@ impl Command {
         drop(stack);
         drop(report_w);
         let restored = time_for_children.map(time::ForChildren::restore);
-        let pid = cloned
-            .map_err(|e| Error::syscall(format!("clone({})", flag_names(ns, self.vfork)), e))?;
+        let pid = cloned.map_err(|e| Error::syscall(format!("clone({})", CloneFlags(flags)), e))?;
         let parent_steps = || -> Result<(), Error> {
             restored.transpose()?;
             if let Some(maps) = &maps {
@@ -505,26 +487,6 @@ impl Command {
     }
 }
 
-/// The clone flags by name, for messages: `CLONE_NEWUSER|CLONE_NEWUTS|SIGCHLD`.
-fn flag_names(ns: Namespaces, vfork: bool) -> String {
-    let style: &[&str] = if vfork {
-        &["CLONE_VM", "CLONE_VFORK"]
-    } else {
-        &[]
-    };
-    let names: Vec<&str> = style
-        .iter()
-        .copied()
-        .chain(
-            ns.iter()
-                .filter(|&kind| kind != Namespace::Time)
-                .map(Namespace::flag_name),
-        )
-        .chain(["SIGCHLD"])
-        .collect();
-    names.join("|")
-}
-
 /// Who makes a time namespace: see [`namespace::time`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TimeMaker {
@@ -532,294 +494,4 @@ enum TimeMaker {
     Launcher,
     /// The child, inside its new user namespace.
     Child,
-}
-
-/// A pipe that holds the child between clone and its first step, until the
-/// parent has done its own steps: the child blocks reading one byte.
-///
-/// The parent writes the byte with [`Hold::release`]. If the parent dies
-/// first, its write end closes and the child reads end-of-file instead, and
-/// gives up rather than go on unprepared. (A vfork-style launch cannot hold
-/// its child: the parent sleeps until the child has exec'd.)
-///
-/// Since only the parent keeps the write end, the pipe also tells a child
-/// with a parent-death signal whether the parent still lives
-/// ([`Hold::parent_alive`]); the parent then keeps it open until the child
-/// has exec'd.
-struct Hold {
-    read: Fd,
-    write: Fd,
-}
-
-impl Hold {
-    fn new() -> Result<Hold, Error> {
-        let (read, write) = sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?;
-        Ok(Hold { read, write })
-    }
-
-    /// In the child, first: close our copy of the write end, so that the
-    /// parent's death reads as end-of-file (or a hang-up) on the read end
-    /// instead of waiting forever.
-    fn close_write_end(&self) {
-        sys::close(self.write.raw());
-    }
-
-    /// In the child: wait for the parent's byte.
-    fn wait(&self) -> Result<(), Errno> {
-        match sys::read(self.read.raw(), &mut [0u8]) {
-            Ok(1) => Ok(()),
-            Ok(_) => Err(Errno::EPIPE),
-            Err(errno) => Err(errno),
-        }
-    }
-
-    /// In the child, once the parent-death signal is armed: is the parent,
-    /// the process `parent`, still alive? See
-    /// [`Command::parent_death_signal`] for why it takes two witnesses.
-    fn parent_alive(&self, parent: Pid) -> Result<bool, Errno> {
-        let ppid = sys::getppid();
-        if ppid != parent && ppid != 0 {
-            return Ok(false);
-        }
-        // A pipe whose write ends are all closed polls as hung up.
-        let mut fds = [libc::pollfd {
-            fd: self.read.raw(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        sys::poll_now(&mut fds)?;
-        Ok(fds[0].revents & libc::POLLHUP == 0)
-    }
-
-    /// In the parent: let the child go on.
-    fn release(&self) {
-        // If this write fails the child reads end-of-file and reports it.
-        let _ = sys::write(self.write.raw(), &[1]);
-    }
-}
-
-/// Everything the child does between clone and exec, and everything it
-/// needs for it, prepared by the parent: the child only reads these fields
-/// and makes system calls, so it allocates nothing.
-struct ChildSteps<'a> {
-    /// With a parent-death signal: the signal, and the parent's pid.
-    pdeathsig: Option<(i32, Pid)>,
-    /// Whether the child waits on the hold pipe for the parent's byte.
-    held: bool,
-    /// With a user namespace: the offsets of the time namespace the child
-    /// creates itself (possibly empty).
-    child_time: Option<&'a [u8]>,
-    /// The pipe to wait on, when the parent has steps of its own, and to
-    /// watch for the parent's death with a parent-death signal.
-    hold: Option<&'a Hold>,
-    /// The hostname to set, and the parent's UTS namespace, checked first.
-    hostname: Option<(&'a [u8], NsId)>,
-    /// The parent's mount namespace, when the child has a new one.
-    parent_mnt: Option<NsId>,
-    mount_proc: bool,
-    /// The parent's network namespace, when the child has a new one.
-    parent_net: Option<NsId>,
-    /// Vfork style: set every handled signal back to the default, since a
-    /// handler of the parent would run in the parent's own memory.
-    reset_handlers: bool,
-    /// The signals set back to the default whatever they were.
-    defaults: SigSet,
-    /// The signal mask the command starts with.
-    mask: SigSet,
-}
-
-/// A failed step and what the kernel answered.
-type Failed = (Step, Errno);
-
-/// Tag an errno with the step it came from.
-fn at(step: Step) -> impl Fn(Errno) -> Failed {
-    move |errno| (step, errno)
-}
-
-/// Fail with `step` unless the caller's namespace of type `kind` differs
-/// from the parent's `id`.
-fn check_new(kind: Namespace, id: NsId, step: Step) -> Result<(), Failed> {
-    match namespace::is_same(kind, id) {
-        Ok(false) => Ok(()),
-        Ok(true) => Err((step, Errno::EPERM)),
-        Err(errno) => Err((step, errno)),
-    }
-}
-
-impl ChildSteps<'_> {
-    /// Run in the child, in the order the module documentation gives.
-    fn run(&self) -> Result<(), Failed> {
-        // Armed first, so that the parent's death at any later moment, the
-        // hold included, sends it.
-        if let Some((sig, _)) = self.pdeathsig {
-            sys::set_pdeathsig(sig).map_err(at(Step::ParentDeathSignal))?;
-        }
-        if let Some(hold) = self.hold {
-            hold.close_write_end();
-            if self.held {
-                hold.wait().map_err(at(Step::Hold))?;
-            }
-            if let Some((_, parent)) = self.pdeathsig {
-                // A parent that died before the signal was armed will never
-                // send it: do not run the command. (Nobody will read the
-                // report.)
-                if !hold.parent_alive(parent).map_err(at(Step::ParentCheck))? {
-                    return Err((Step::ParentGone, Errno::ESRCH));
-                }
-            }
-        }
-        if let Some(offsets) = self.child_time {
-            sys::unshare(libc::CLONE_NEWTIME).map_err(at(Step::UnshareTime))?;
-            if !offsets.is_empty() {
-                time::write_offsets(offsets).map_err(at(Step::TimeOffsets))?;
-            }
-        }
-        if let Some((name, parent_uts)) = self.hostname {
-            check_new(Namespace::Uts, parent_uts, Step::SameUtsNamespace)?;
-            sys::sethostname(name).map_err(at(Step::Sethostname))?;
-        }
-        if let Some(parent_mnt) = self.parent_mnt {
-            check_new(Namespace::Mount, parent_mnt, Step::SameMountNamespace)?;
-            mount::make_private().map_err(at(Step::MakePrivate))?;
-            if self.mount_proc {
-                mount::mount_proc().map_err(at(Step::MountProc))?;
-            }
-        }
-        if let Some(parent_net) = self.parent_net {
-            check_new(Namespace::Net, parent_net, Step::SameNetNamespace)?;
-            let socket = net::socket().map_err(at(Step::LoopbackSocket))?;
-            let lo = net::flags(&socket).map_err(at(Step::LoopbackFlags))?;
-            net::bring_up(&socket, lo).map_err(at(Step::LoopbackUp))?;
-        }
-        if self.reset_handlers {
-            signal::reset_handlers().map_err(at(Step::SignalDefaults))?;
-        }
-        // By default SIGPIPE, which Rust's runtime ignores in every Rust
-        // program: an ignored signal stays ignored through exec.
-        signal::set_defaults(self.defaults).map_err(at(Step::SignalDefaults))?;
-        signal::set_mask(self.mask).map_err(at(Step::SignalMask))?;
-        Ok(())
-    }
-}
-
-/// The child's steps that can fail, as reported over the pipe, in the
-/// order the child takes them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-enum Step {
-    ParentDeathSignal = 1,
-    Hold,
-    ParentCheck,
-    ParentGone,
-    UnshareTime,
-    TimeOffsets,
-    SameUtsNamespace,
-    Sethostname,
-    SameMountNamespace,
-    MakePrivate,
-    MountProc,
-    SameNetNamespace,
-    LoopbackSocket,
-    LoopbackFlags,
-    LoopbackUp,
-    SignalDefaults,
-    SignalMask,
-    Exec,
-}
-
-impl Step {
-    const ALL: [Step; 18] = [
-        Step::ParentDeathSignal,
-        Step::Hold,
-        Step::ParentCheck,
-        Step::ParentGone,
-        Step::UnshareTime,
-        Step::TimeOffsets,
-        Step::SameUtsNamespace,
-        Step::Sethostname,
-        Step::SameMountNamespace,
-        Step::MakePrivate,
-        Step::MountProc,
-        Step::SameNetNamespace,
-        Step::LoopbackSocket,
-        Step::LoopbackFlags,
-        Step::LoopbackUp,
-        Step::SignalDefaults,
-        Step::SignalMask,
-        Step::Exec,
-    ];
-
-    fn from_u32(word: u32) -> Option<Step> {
-        Step::ALL.into_iter().find(|&step| step as u32 == word)
-    }
-}
-
-/// What the child reports when a step fails: 12 bytes, written at once
-/// (less than PIPE_BUF, so the write is atomic).
-#[derive(Clone, Copy, Debug)]
-struct Report {
-    step: Step,
-    errno: i32,
-    candidate: i32,
-}
-
-impl Report {
-    const SIZE: usize = 12;
-
-    fn to_bytes(self) -> [u8; Report::SIZE] {
-        let mut b = [0u8; Report::SIZE];
-        b[0..4].copy_from_slice(&(self.step as u32).to_ne_bytes());
-        b[4..8].copy_from_slice(&self.errno.to_ne_bytes());
-        b[8..12].copy_from_slice(&self.candidate.to_ne_bytes());
-        b
-    }
-
-    fn from_bytes(b: &[u8; Report::SIZE]) -> Option<Report> {
-        let word = |i: usize| u32::from_ne_bytes(b[i..i + 4].try_into().unwrap());
-        let step = Step::from_u32(word(0))?;
-        Some(Report {
-            step,
-            errno: word(4) as i32,
-            candidate: word(8) as i32,
-        })
-    }
-}
-
-/// The child's end of the report pipe.
-struct Reporter(i32);
-
-impl Reporter {
-    /// Report a failed step; returns the child's exit code.
-    fn step(&self, step: Step, errno: Errno) -> i32 {
-        self.send(Report {
-            step,
-            errno: errno.into_raw(),
-            candidate: -1,
-        });
-        EXIT_LAUNCHER
-    }
-
-    /// Report a failed exec; returns the child's exit code.
-    fn exec(&self, failure: ExecFailure) -> i32 {
-        self.send(Report {
-            step: Step::Exec,
-            errno: failure.errno.into_raw(),
-            candidate: failure.candidate.map_or(-1, |i| i as i32),
-        });
-        failure.exit_code()
-    }
-
-    fn send(&self, report: Report) {
-        let _ = sys::write(self.0, &report.to_bytes());
-    }
-}
-
-/// Read the child's report: `None` at end-of-file, which means the exec
-/// succeeded and closed the pipe.
-fn read_report(pipe: &Fd) -> Option<Report> {
-    let mut buf = [0u8; Report::SIZE];
-    match sys::read(pipe.raw(), &mut buf) {
-        Ok(Report::SIZE) => Report::from_bytes(&buf),
-        _ => None,
-    }
 }

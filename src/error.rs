@@ -247,12 +247,12 @@ mod tests {
     fn clone_refusals_point_to_root_or_user() {
         let m = message("clone(CLONE_NEWUTS|CLONE_NEWPID|SIGCHLD)", Errno::EPERM);
         assert!(m.contains("--user") && m.contains("root"), "{m}");
-        let m = message("clone(CLONE_NEWUSER|CLONE_NEWUTS|SIGCHLD)", Errno::EPERM);
+        let m = message("clone(CLONE_NEWUTS|CLONE_NEWUSER|SIGCHLD)", Errno::EPERM);
         assert!(
             m.contains("AppArmor") && m.contains("max_user_namespaces"),
             "{m}"
         );
-        let m = message("clone(CLONE_NEWUSER|CLONE_NEWUTS|SIGCHLD)", Errno::ENOSPC);
+        let m = message("clone(CLONE_NEWUTS|CLONE_NEWUSER|SIGCHLD)", Errno::ENOSPC);
         assert!(m.contains("max_user_namespaces"), "{m}");
     }
 

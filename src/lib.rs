@@ -24,7 +24,8 @@
 //! Before any of it, the binary checks its [`credentials`]: it refuses to
 //! run set-user-ID.
 //!
-//! [`command`] tells that story in one place; [`sys`] is the only module
+//! [`command`] tells that story in one place, the parent's side, and
+//! [`child`] the child's, between clone and exec; [`sys`] is the only module
 //! that makes system calls, and with `--trace` each of its functions writes
 //! the call it made, decoded, with why ([`trace`]). Unsafe code is confined
 //! to the modules that need it, and each block says why it is sound.
@@ -45,6 +46,7 @@
 
 #![deny(missing_docs, unsafe_code)]
 
+pub mod child;
 #[allow(unsafe_code)]
 pub mod clone;
 #[allow(unsafe_code)]

@@ -636,7 +636,7 @@ fn without_user_an_unprivileged_user_is_told_to_add_it() {
     assert_eq!(out.status.code(), Some(125));
     let err = stderr(&out);
     assert!(
-        err.contains("clone(CLONE_NEWPID|CLONE_NEWUTS|SIGCHLD): EPERM"),
+        err.contains("clone(CLONE_NEWUTS|CLONE_NEWPID|SIGCHLD): EPERM"),
         "{err}"
     );
     assert!(err.contains("--user"), "{err}");
