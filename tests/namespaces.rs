@@ -580,20 +580,9 @@ fn marked_rows(out: &Output) -> Vec<String> {
 
 #[test]
 fn show_ns_marks_every_new_namespace() {
-    const ROWS: [&str; 10] = [
-        "cgroup",
-        "ipc",
-        "mnt",
-        "net",
-        "pid",
-        "pid_for_children",
-        "time",
-        "time_for_children",
-        "user",
-        "uts",
-    ];
     let all_but = |row: &str| -> Vec<String> {
-        ROWS.iter()
+        nsclone::namespace::NAMESPACES
+            .iter()
             .filter(|r| **r != row)
             .map(|r| r.to_string())
             .collect()
