@@ -23,8 +23,9 @@ run: build
 		user=--user; \
 		echo "make run: not root, so adding --user: you are root (uid 0) only inside the new user namespace" >&2; \
 	fi; \
-	echo "$(BIN) --show-ns --hostname '$(NEW_HOSTNAME)' $$user $(FLAGS) $(CMD)"; \
-	$(BIN) --show-ns --hostname '$(NEW_HOSTNAME)' $$user $(FLAGS) $(CMD)
+	set -- $(BIN) --show-ns --hostname '$(NEW_HOSTNAME)' $$user $(FLAGS) $(CMD); \
+	echo "$$*"; \
+	exec "$$@"
 
 test:
 	cargo test --all-targets
