@@ -20,8 +20,9 @@
 //! 5. network namespace: check it is not the parent's, bring `lo` up
 //!    ([`crate::namespace::net`]);
 //! 6. in vfork style, set every signal that has a handler back to the
-//!    default; restore SIGPIPE's default action (unless told otherwise) and
-//!    the signal mask the command should start with;
+//!    default; restore SIGPIPE's default action (unless told otherwise), the
+//!    signals the caller ignored (SIGCHLD for the nsclone command) and the
+//!    signal mask the command should start with;
 //! 7. exec ([`crate::exec::ExecPlan::exec`]).
 //!
 //! A failed step is written as a 12-byte report (the step, the errno, the
@@ -127,6 +128,8 @@ pub(crate) struct ChildSteps<'a> {
     pub(crate) reset_handlers: bool,
     /// The signals set back to the default whatever they were.
     pub(crate) defaults: SigSet,
+    /// The signals set to "ignored", as the caller had them.
+    pub(crate) ignores: SigSet,
     /// The signal mask the command starts with.
     pub(crate) mask: SigSet,
 }
@@ -200,6 +203,7 @@ impl ChildSteps<'_> {
         // By default SIGPIPE, which Rust's runtime ignores in every Rust
         // program: an ignored signal stays ignored through exec.
         signal::set_defaults(self.defaults).map_err(at(Step::SignalDefaults))?;
+        signal::set_ignored(self.ignores).map_err(at(Step::SignalDefaults))?;
         signal::set_mask(self.mask).map_err(at(Step::SignalMask))?;
         Ok(())
     }

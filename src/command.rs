@@ -100,6 +100,7 @@ pub struct Command {
     clock_offsets: ClockOffsets,
     pdeathsig: Option<i32>,
     signal_defaults: SigSet,
+    signal_ignores: SigSet,
     vfork: bool,
 }
 
@@ -135,6 +136,7 @@ impl Command {
             clock_offsets: ClockOffsets::default(),
             pdeathsig: None,
             signal_defaults: SIGNAL_DEFAULTS,
+            signal_ignores: SigSet::EMPTY,
             vfork: false,
         }
     }
@@ -223,6 +225,16 @@ impl Command {
     /// the command inherits the caller's dispositions, as with any exec.
     pub fn signal_defaults(&mut self, set: SigSet) -> &mut Command {
         self.signal_defaults = set;
+        self
+    }
+
+    /// The signals the child sets to "ignored" just before exec (after
+    /// [`signal_defaults`](Command::signal_defaults)). For a caller that
+    /// ignored a signal but had to take it back for itself: the nsclone
+    /// command does so with SIGCHLD, since while SIGCHLD is ignored the
+    /// kernel reaps children at once and no parent can learn their status.
+    pub fn signal_ignores(&mut self, set: SigSet) -> &mut Command {
+        self.signal_ignores = set;
         self
     }
 
@@ -369,6 +381,7 @@ impl Command {
             parent_net,
             reset_handlers: self.vfork,
             defaults: self.signal_defaults,
+            ignores: self.signal_ignores,
             mask: self.signal_mask.unwrap_or(old_mask),
         };
         let report = Reporter(report_w.raw());
@@ -459,7 +472,7 @@ impl Command {
             Step::LoopbackSocket => child(net::SOCKET),
             Step::LoopbackFlags => child(net::GET_FLAGS),
             Step::LoopbackUp => child(net::SET_FLAGS),
-            Step::SignalDefaults => child("rt_sigaction(SIG_DFL)"),
+            Step::SignalDefaults => child("rt_sigaction"),
             Step::SignalMask => child("rt_sigprocmask"),
             Step::Exec => {
                 let mut failure = ExecFailure {

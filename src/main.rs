@@ -23,7 +23,7 @@ use std::process::exit;
 
 use nsclone::error::EXIT_LAUNCHER;
 use nsclone::namespace::Namespace;
-use nsclone::signal::{self, SUPERVISED, SigSet};
+use nsclone::signal::{self, Disposition, SUPERVISED, SigSet};
 use nsclone::{Command, Error, WaitStatus, credentials, namespace, sys, trace};
 
 use cli::{Action, Options};
@@ -91,6 +91,14 @@ fn launch(options: &Options) -> Result<WaitStatus, Error> {
         // is as the caller left it: the command inherits it, as with exec.
         .signal_defaults(SigSet::EMPTY)
         .vfork(options.vfork);
+    // Ignoring SIGCHLD tells the kernel to reap children at once and send
+    // no SIGCHLD: we would never learn how the command ended, nor wake up.
+    // A caller may have left it ignored (it survives exec): take it back for
+    // ourselves, and give it to the command again just before its exec.
+    if sys::sigaction_disposition(libc::SIGCHLD) == Ok(Disposition::Ignore) {
+        sys::sigaction_default(libc::SIGCHLD).map_err(|e| Error::syscall("rt_sigaction", e))?;
+        command.signal_ignores(SigSet::EMPTY.with(libc::SIGCHLD));
+    }
     if let Some(sig) = options.kill_child {
         command.parent_death_signal(sig);
     }

@@ -112,6 +112,14 @@ pub fn set_defaults(set: SigSet) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Set every signal in `set` to be ignored, whatever it was.
+pub fn set_ignored(set: SigSet) -> Result<(), Errno> {
+    for sig in (1..=SIGNAL_MAX).filter(|&sig| set.contains(sig)) {
+        sys::sigaction_ignore(sig)?;
+    }
+    Ok(())
+}
+
 /// Block `set` in the calling thread; returns the mask as it was before.
 pub fn block(set: SigSet) -> Result<SigSet, Errno> {
     sys::sigprocmask(libc::SIG_BLOCK, set)

@@ -677,8 +677,32 @@ struct KernelSigaction {
 /// (`sa_restorer`), and nsclone needs no handler: it takes its signals with
 /// [`sigwaitinfo`] instead.
 pub fn sigaction_default(sig: i32) -> Result<(), Errno> {
+    let why = match sig {
+        libc::SIGPIPE => {
+            "std's runtime ignores SIGPIPE in Rust programs: the command gets the default"
+        }
+        libc::SIGCHLD => {
+            "ignored, the kernel would reap the child itself and keep its status from us"
+        }
+        _ => "the default action, which for this signal is death",
+    };
+    set_action(sig, libc::SIG_DFL, why)
+}
+
+/// rt_sigaction(2) setting `sig` to be ignored (`SIG_IGN`), which, unlike a
+/// handler, survives execve(2).
+pub fn sigaction_ignore(sig: i32) -> Result<(), Errno> {
+    set_action(
+        sig,
+        libc::SIG_IGN,
+        "ignored, as the caller had it: exec keeps it so",
+    )
+}
+
+/// rt_sigaction(2) installing `handler`, `SIG_DFL` or `SIG_IGN`, for `sig`.
+fn set_action(sig: i32, handler: usize, why: &str) -> Result<(), Errno> {
     let act = KernelSigaction {
-        handler: libc::SIG_DFL,
+        handler,
         flags: 0,
         restorer: 0,
         mask: 0,
@@ -693,13 +717,12 @@ pub fn sigaction_default(sig: i32) -> Result<(), Errno> {
             SigSet::KERNEL_SIZE
         )
     };
-    let why = match sig {
-        libc::SIGPIPE => {
-            "std's runtime ignores SIGPIPE in Rust programs: the command gets the default"
-        }
-        _ => "the default action, which for this signal is death",
+    let shown = if handler == libc::SIG_IGN {
+        "SIG_IGN"
+    } else {
+        "SIG_DFL"
     };
-    trace!("rt_sigaction({}, {{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}}, NULL, {})",
+    trace!("rt_sigaction({}, {{sa_handler={shown}, sa_mask=[], sa_flags=0}}, NULL, {})",
         Signal(sig), SigSet::KERNEL_SIZE => &ret; "{why}");
     ret.map(drop)
 }
@@ -730,8 +753,12 @@ pub fn sigaction_disposition(sig: i32) -> Result<Disposition, Errno> {
         libc::SIG_IGN => "SIG_IGN",
         _ => "a handler",
     };
+    let why = match sig {
+        libc::SIGCHLD => "while SIGCHLD is ignored, the kernel reaps children unseen",
+        _ => "",
+    };
     trace!("rt_sigaction({}, NULL, {{sa_handler={shown}, ...}}, {})", Signal(sig),
-        SigSet::KERNEL_SIZE => &ret);
+        SigSet::KERNEL_SIZE => &ret; "{why}");
     ret?;
     Ok(match handler {
         libc::SIG_DFL => Disposition::Default,

@@ -274,3 +274,49 @@ fn nothing_the_launcher_changes_leaks_into_the_command() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// nsclone started with SIGCHLD ignored (it survives exec, and some
+/// supervisors leave it so): while it is ignored the kernel reaps children
+/// at once and sends no SIGCHLD, so a launcher that kept it would wait
+/// forever and never learn the status. nsclone takes it back for itself and
+/// gives the command the caller's "ignored" again.
+#[test]
+fn a_caller_that_ignores_sigchld_gets_the_status_and_the_command_the_setting() {
+    use std::os::unix::process::CommandExt;
+    use std::time::{Duration, Instant};
+
+    if !privileged("SIGCHLD ignored") {
+        return;
+    }
+    let _host = Host::guard();
+    let ignoring_sigchld = |args: &[&str]| {
+        let mut command = nsclone();
+        command.args(args).stdout(std::process::Stdio::piped());
+        // SAFETY: between fork and exec the closure makes one raw
+        // rt_sigaction call: no allocation, no lock.
+        unsafe {
+            command.pre_exec(|| {
+                nsclone::sys::sigaction_ignore(libc::SIGCHLD)
+                    .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
+            });
+        }
+        let mut child = command.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{args:?}: nsclone still waits for a child the kernel reaped");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child.wait_with_output().unwrap()
+    };
+    let out = ignoring_sigchld(&["-q", "sh", "-c", "exit 7"]);
+    assert_eq!(out.status.code(), Some(7));
+    let out = ignoring_sigchld(&["-q", "grep", "^SigIgn", "/proc/self/status"]);
+    assert_eq!(
+        ignored_and_blocked(&out),
+        "SigIgn:\t0000000000010000\n",
+        "SIGCHLD, bit 16"
+    );
+}
