@@ -10,7 +10,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 
-use common::{Host, executable, nsclone, privileged, run, stderr, stdout, tempdir};
+use common::{
+    Host, can_strace, executable, nsclone, privileged, run, stderr, stdout, strace_launch, tempdir,
+};
 
 #[test]
 fn the_child_has_its_own_hostname_and_the_host_keeps_its_own() {
@@ -440,37 +442,11 @@ fn an_interactive_shell_answers_through_a_terminal() {
 
 #[test]
 fn strace_shows_one_clone_a_child_sethostname_and_two_execs() {
-    if !privileged("strace") {
+    if !can_strace("strace") {
         return;
     }
     let _host = Host::guard();
-    if Command::new("strace").arg("-V").output().is_err() {
-        let message = "SKIPPED strace test: strace is not installed";
-        assert!(
-            std::env::var_os("CI").is_none_or(|v| v != "true"),
-            "{message}"
-        );
-        eprintln!("\n!!!!! {message} !!!!!\n");
-        return;
-    }
-    let dir = tempdir();
-    let log = dir.path().join("strace.log");
-    let status = Command::new("strace")
-        .args([
-            "-f",
-            "-qq",
-            "-e",
-            "trace=clone,clone3,execve,sethostname,vfork,fork",
-        ])
-        .arg("-o")
-        .arg(&log)
-        .arg(env!("CARGO_BIN_EXE_nsclone"))
-        .args(["-q", "true"])
-        .env("PATH", "/usr/bin:/bin")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let log = std::fs::read_to_string(&log).unwrap();
+    let log = strace_launch(&["-q", "true"]);
     let lines: Vec<&str> = log.lines().collect();
     let calls = |name: &str| -> Vec<&str> {
         let prefix = format!("{name}(");

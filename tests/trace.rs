@@ -26,23 +26,12 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod common;
-use common::{Host, privileged, skip};
+use common::{Host, can_strace};
 
 const NSCLONE: &str = env!("CARGO_BIN_EXE_nsclone");
 
 /// A fixed PATH, so that the search the child traces is the same everywhere.
 const PATH: &str = "/usr/local/bin:/usr/bin:/bin";
-
-/// Whether `test` can run: root (for the namespaces) and strace. When it
-/// cannot, it says so loudly, and fails under CI, where it must run.
-fn can_run(test: &str) -> bool {
-    let strace = Command::new("strace")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    privileged(test) && (strace || skip(test, "strace is not installed (apt-get install strace)"))
-}
 
 /// A fresh directory for one test's strace files.
 fn scratch(name: &str) -> PathBuf {
@@ -261,7 +250,7 @@ fn names(stderr: &[u8], role: &str) -> Vec<String> {
 
 #[test]
 fn the_trace_of_true_is_what_strace_sees() {
-    if !can_run("the_trace_of_true_is_what_strace_sees") {
+    if !can_strace("the_trace_of_true_is_what_strace_sees") {
         return;
     }
     let _host = Host::guard();
@@ -280,7 +269,7 @@ fn the_trace_of_true_is_what_strace_sees() {
 
 #[test]
 fn the_quiet_trace_and_an_exit_code() {
-    if !can_run("the_quiet_trace_and_an_exit_code") {
+    if !can_strace("the_quiet_trace_and_an_exit_code") {
         return;
     }
     let _host = Host::guard();
@@ -292,7 +281,7 @@ fn the_quiet_trace_and_an_exit_code() {
 
 #[test]
 fn every_execve_of_the_path_search_is_traced_with_its_errno() {
-    if !can_run("every_execve_of_the_path_search_is_traced_with_its_errno") {
+    if !can_strace("every_execve_of_the_path_search_is_traced_with_its_errno") {
         return;
     }
     let _host = Host::guard();
@@ -311,7 +300,7 @@ fn every_execve_of_the_path_search_is_traced_with_its_errno() {
 
 #[test]
 fn a_script_without_shebang_is_traced_through_bin_sh() {
-    if !can_run("a_script_without_shebang_is_traced_through_bin_sh") {
+    if !can_strace("a_script_without_shebang_is_traced_through_bin_sh") {
         return;
     }
     let _host = Host::guard();
@@ -328,7 +317,7 @@ fn a_script_without_shebang_is_traced_through_bin_sh() {
 
 #[test]
 fn show_ns_reads_are_traced_too() {
-    if !can_run("show_ns_reads_are_traced_too") {
+    if !can_strace("show_ns_reads_are_traced_too") {
         return;
     }
     let _host = Host::guard();
@@ -340,7 +329,7 @@ fn show_ns_reads_are_traced_too() {
 
 #[test]
 fn a_child_killed_by_a_signal_is_traced_to_the_launchers_end() {
-    if !can_run("a_child_killed_by_a_signal_is_traced_to_the_launchers_end") {
+    if !can_strace("a_child_killed_by_a_signal_is_traced_to_the_launchers_end") {
         return;
     }
     let _host = Host::guard();
@@ -360,7 +349,7 @@ fn a_child_killed_by_a_signal_is_traced_to_the_launchers_end() {
 
 #[test]
 fn a_forwarded_signal_is_traced() {
-    if !can_run("a_forwarded_signal_is_traced") {
+    if !can_strace("a_forwarded_signal_is_traced") {
         return;
     }
     let _host = Host::guard();
@@ -408,7 +397,7 @@ fn a_forwarded_signal_is_traced() {
 
 #[test]
 fn every_namespace_step_is_traced() {
-    if !can_run("every_namespace_step_is_traced") {
+    if !can_strace("every_namespace_step_is_traced") {
         return;
     }
     let _host = Host::guard();
@@ -442,7 +431,7 @@ fn every_namespace_step_is_traced() {
 
 #[test]
 fn time_namespace_steps_are_traced() {
-    if !can_run("time_namespace_steps_are_traced") {
+    if !can_strace("time_namespace_steps_are_traced") {
         return;
     }
     let _host = Host::guard();
@@ -456,7 +445,7 @@ fn time_namespace_steps_are_traced() {
 
 #[test]
 fn the_vfork_style_is_traced_too() {
-    if !can_run("the_vfork_style_is_traced_too") {
+    if !can_strace("the_vfork_style_is_traced_too") {
         return;
     }
     let _host = Host::guard();

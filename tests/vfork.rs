@@ -15,7 +15,9 @@ use nsclone::stack::Stack;
 use nsclone::wait::{self, WaitStatus};
 use nsclone::{Error, sys};
 
-use common::{Host, executable, nsclone, privileged, run, stderr, stdout, tempdir};
+use common::{
+    Host, can_strace, executable, nsclone, privileged, run, stderr, stdout, strace_launch, tempdir,
+};
 
 #[test]
 fn the_child_has_its_own_hostname_and_the_host_keeps_its_own() {
@@ -216,31 +218,10 @@ fn no_descriptor_of_the_launcher_reaches_the_command() {
 
 #[test]
 fn strace_shows_a_vfork_style_clone_on_our_stack() {
-    if !privileged("--vfork strace") {
+    if !can_strace("--vfork strace") {
         return;
     }
-    if Command::new("strace").arg("-V").output().is_err() {
-        let message = "SKIPPED --vfork strace test: strace is not installed";
-        assert!(
-            std::env::var_os("CI").is_none_or(|v| v != "true"),
-            "{message}"
-        );
-        eprintln!("\n!!!!! {message} !!!!!\n");
-        return;
-    }
-    let dir = tempdir();
-    let log = dir.path().join("strace.log");
-    let status = Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=clone,clone3,execve,sethostname"])
-        .arg("-o")
-        .arg(&log)
-        .arg(env!("CARGO_BIN_EXE_nsclone"))
-        .args(["--vfork", "-q", "true"])
-        .env("PATH", "/usr/bin:/bin")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let log = std::fs::read_to_string(&log).unwrap();
+    let log = strace_launch(&["--vfork", "-q", "true"]);
     let clones: Vec<_> = log.lines().filter(|l| l.contains("clone(")).collect();
     assert_eq!(clones.len(), 1, "{log}");
     for flag in ["CLONE_VM", "CLONE_VFORK", "CLONE_NEWUTS", "SIGCHLD"] {

@@ -57,6 +57,44 @@ pub fn skip(test: &str, why: &str) -> bool {
     false
 }
 
+/// Whether `test` can run under strace: root (for the namespaces) and
+/// strace installed. When it cannot, it says so loudly, as [`skip`] does.
+pub fn can_strace(test: &str) -> bool {
+    let strace = Command::new("strace")
+        .arg("-V")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    privileged(test) && (strace || skip(test, "strace is not installed (apt-get install strace)"))
+}
+
+/// Run `nsclone ARGS` under `strace -f`, tracing the calls that create
+/// processes and the ones the launch is about, with a fixed PATH; returns
+/// strace's log, one line per call, each prefixed with the caller's pid.
+pub fn strace_launch(args: &[&str]) -> String {
+    let dir = tempdir();
+    let log = dir.path().join("strace.log");
+    let status = Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=clone,clone3,fork,vfork,execve,sethostname",
+        ])
+        .arg("-o")
+        .arg(&log)
+        .arg(env!("CARGO_BIN_EXE_nsclone"))
+        .args(args)
+        .env("PATH", "/usr/bin:/bin")
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "nsclone {args:?} under strace: {status:?}"
+    );
+    std::fs::read_to_string(&log).unwrap()
+}
+
 /// What of the host a launch could change by mistake.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Host {
