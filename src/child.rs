@@ -19,27 +19,26 @@
 //!    ([`crate::namespace::mount`]);
 //! 5. network namespace: check it is not the parent's, bring `lo` up
 //!    ([`crate::namespace::net`]);
-//! 6. in vfork style, set every signal that has a handler back to the
-//!    default; restore SIGPIPE's default action (unless told otherwise), the
-//!    signals the caller ignored (SIGCHLD for the nsclone command) and the
-//!    signal mask the command should start with;
-//! 7. exec ([`crate::exec::ExecPlan::exec`]).
+//! 6. signals: in vfork style, set every signal that has a handler back to
+//!    the default; then the defaults and "ignored" the caller asked for,
+//!    and the signal mask the command should start with;
+//! 7. exec, searching `PATH` ([`crate::exec::ExecPlan::exec`]).
 //!
-//! A failed step is written as a 12-byte report (the step, the errno, the
-//! exec candidate) into a close-on-exec pipe, and the child exits with 125,
-//! 126 or 127. A successful exec closes that pipe by itself, so the parent
-//! reads end-of-file: the command runs.
+//! A failed step is written as a [`Report`] into a close-on-exec pipe, and
+//! the child exits with 125, 126 or 127. A successful exec closes that pipe
+//! by itself, so the parent reads end-of-file: the command runs.
 
 use syscalls::Errno;
 
-use crate::error::{EXIT_LAUNCHER, Error};
-use crate::exec::ExecFailure;
-use crate::namespace::{self, Namespace, NsId, mount, net, time};
-use crate::signal::{self, SigSet};
+use crate::exec::{Diagnosis, ExecFailure, ExecPlan, Head};
+use crate::namespace::{Hostname, Namespace, NsId, mount, net, time};
+use crate::signal::{Disposition, SIGNAL_MAX, SigSet};
 use crate::sys::{self, Fd, Pid};
+use crate::wait::EXIT_LAUNCHER;
 
-/// A pipe that holds the child between clone and its first step, until the
-/// parent has done its own steps: the child blocks reading one byte.
+/// The hold pipe: it holds the child between clone and its first step,
+/// until the parent has done its own steps; the child blocks reading one
+/// byte.
 ///
 /// The parent writes the byte with [`Hold::release`]. If the parent dies
 /// first, its write end closes and the child reads end-of-file instead, and
@@ -50,14 +49,16 @@ use crate::sys::{self, Fd, Pid};
 /// with a parent-death signal whether the parent still lives
 /// ([`Hold::parent_alive`]); the parent then keeps it open until the child
 /// has exec'd.
-pub(crate) struct Hold {
+pub struct Hold {
     read: Fd,
     write: Fd,
 }
 
 impl Hold {
-    pub(crate) fn new() -> Result<Hold, Error> {
-        let (read, write) = sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?;
+    /// A new hold pipe.
+    pub fn new() -> Result<Hold, Errno> {
+        let why = "the hold pipe: the child waits on it while the parent works";
+        let (read, write) = sys::pipe_cloexec(why)?;
         Ok(Hold { read, write })
     }
 
@@ -69,17 +70,18 @@ impl Hold {
     }
 
     /// In the child: wait for the parent's byte.
-    fn wait(&self) -> Result<(), Errno> {
+    fn wait(&self) -> Result<(), Option<Errno>> {
         match sys::read(self.read.raw(), &mut [0u8]) {
             Ok(1) => Ok(()),
-            Ok(_) => Err(Errno::EPIPE),
-            Err(errno) => Err(errno),
+            Ok(_) => Err(None),
+            Err(errno) => Err(Some(errno)),
         }
     }
 
     /// In the child, once the parent-death signal is armed: is the parent,
     /// the process `parent`, still alive? See
-    /// [`Command::parent_death_signal`] for why it takes two witnesses.
+    /// [`crate::Command::parent_death_signal`] for why it takes two
+    /// witnesses.
     fn parent_alive(&self, parent: Pid) -> Result<bool, Errno> {
         let ppid = sys::getppid();
         if ppid != parent && ppid != 0 {
@@ -96,7 +98,7 @@ impl Hold {
     }
 
     /// In the parent: let the child go on.
-    pub(crate) fn release(&self) {
+    pub fn release(&self) {
         // If this write fails the child reads end-of-file and reports it.
         let _ = sys::write(self.write.raw(), &[1]);
     }
@@ -105,228 +107,421 @@ impl Hold {
 /// Everything the child does between clone and exec, and everything it
 /// needs for it, prepared by the parent: the child only reads these fields
 /// and makes system calls, so it allocates nothing.
-pub(crate) struct ChildSteps<'a> {
+pub struct ChildSteps<'a> {
     /// With a parent-death signal: the signal, and the parent's pid.
-    pub(crate) pdeathsig: Option<(i32, Pid)>,
+    pub pdeathsig: Option<(i32, Pid)>,
     /// Whether the child waits on the hold pipe for the parent's byte.
-    pub(crate) held: bool,
+    pub held: bool,
+    /// The hold pipe, when the parent has steps of its own, or to watch for
+    /// the parent's death with a parent-death signal.
+    pub hold: Option<&'a Hold>,
     /// With a user namespace: the offsets of the time namespace the child
     /// creates itself (possibly empty).
-    pub(crate) child_time: Option<&'a [u8]>,
-    /// The pipe to wait on, when the parent has steps of its own, and to
-    /// watch for the parent's death with a parent-death signal.
-    pub(crate) hold: Option<&'a Hold>,
+    pub child_time: Option<&'a [u8]>,
     /// The hostname to set, and the parent's UTS namespace, checked first.
-    pub(crate) hostname: Option<(&'a [u8], NsId)>,
+    pub hostname: Option<(&'a Hostname, NsId)>,
     /// The parent's mount namespace, when the child has a new one.
-    pub(crate) parent_mnt: Option<NsId>,
-    pub(crate) mount_proc: bool,
+    pub parent_mnt: Option<NsId>,
+    /// Whether to mount a fresh `/proc`.
+    pub mount_proc: bool,
     /// The parent's network namespace, when the child has a new one.
-    pub(crate) parent_net: Option<NsId>,
+    pub parent_net: Option<NsId>,
     /// Vfork style: set every handled signal back to the default, since a
     /// handler of the parent would run in the parent's own memory.
-    pub(crate) reset_handlers: bool,
+    pub reset_handlers: bool,
     /// The signals set back to the default whatever they were.
-    pub(crate) defaults: SigSet,
+    pub defaults: SigSet,
     /// The signals set to "ignored", as the caller had them.
-    pub(crate) ignores: SigSet,
+    pub ignores: SigSet,
     /// The signal mask the command starts with.
-    pub(crate) mask: SigSet,
+    pub mask: SigSet,
 }
 
-/// A failed step and what the kernel answered.
-pub(crate) type Failed = (Step, Errno);
+/// A failed step, and what the kernel answered (nothing, for a step that
+/// fails by a check of the child's own).
+pub type Failed = (ChildStep, Option<Errno>);
 
 /// Tag an errno with the step it came from.
-fn at(step: Step) -> impl Fn(Errno) -> Failed {
-    move |errno| (step, errno)
+fn at(step: ChildStep) -> impl Fn(Errno) -> Failed {
+    move |errno| (step, Some(errno))
 }
 
-/// Fail with `step` unless the caller's namespace of type `kind` differs
-/// from the parent's `id`.
-fn check_new(kind: Namespace, id: NsId, step: Step) -> Result<(), Failed> {
-    match namespace::is_same(kind, id) {
-        Ok(false) => Ok(()),
-        Ok(true) => Err((step, Errno::EPERM)),
-        Err(errno) => Err((step, errno)),
+/// Fail unless the caller's namespace of type `kind` differs from the
+/// parent's `parent`: `identity` if it cannot be told, `not_new` if it is
+/// the same.
+fn check_new(
+    kind: Namespace,
+    parent: NsId,
+    identity: ChildStep,
+    not_new: ChildStep,
+) -> Result<(), Failed> {
+    match NsId::of_self(kind) {
+        Ok(own) if own != parent => Ok(()),
+        Ok(_) => Err((not_new, None)),
+        Err(errno) => Err((identity, Some(errno))),
     }
 }
 
 impl ChildSteps<'_> {
-    /// Run in the child, in the order the module documentation gives.
-    pub(crate) fn run(&self) -> Result<(), Failed> {
+    /// Run in the child, in the order the module documentation gives, up
+    /// to the exec: returns only if a step failed, with the code to exit
+    /// with, after reporting it on `report`.
+    pub fn run(&self, plan: &mut ExecPlan<'_>, report: &Fd) -> i32 {
+        match self.prepare() {
+            Ok(()) => {
+                let failure = plan.exec();
+                Report::exec(failure).send(report);
+                failure.exit_code()
+            }
+            Err((step, errno)) => {
+                Report::step(step, errno).send(report);
+                EXIT_LAUNCHER
+            }
+        }
+    }
+
+    /// Steps 1 to 6.
+    fn prepare(&self) -> Result<(), Failed> {
         // Armed first, so that the parent's death at any later moment, the
         // hold included, sends it.
         if let Some((sig, _)) = self.pdeathsig {
-            sys::set_pdeathsig(sig).map_err(at(Step::ParentDeathSignal))?;
+            sys::set_pdeathsig(sig).map_err(at(ChildStep::ParentDeathSignal))?;
         }
         if let Some(hold) = self.hold {
             hold.close_write_end();
             if self.held {
-                hold.wait().map_err(at(Step::Hold))?;
+                hold.wait().map_err(|errno| (ChildStep::Hold, errno))?;
             }
             if let Some((_, parent)) = self.pdeathsig {
                 // A parent that died before the signal was armed will never
                 // send it: do not run the command. (Nobody will read the
                 // report.)
-                if !hold.parent_alive(parent).map_err(at(Step::ParentCheck))? {
-                    return Err((Step::ParentGone, Errno::ESRCH));
+                if !hold
+                    .parent_alive(parent)
+                    .map_err(at(ChildStep::ParentCheck))?
+                {
+                    return Err((ChildStep::ParentGone, None));
                 }
             }
         }
         if let Some(offsets) = self.child_time {
-            sys::unshare(libc::CLONE_NEWTIME).map_err(at(Step::UnshareTime))?;
+            sys::unshare(libc::CLONE_NEWTIME).map_err(at(ChildStep::UnshareTime))?;
             if !offsets.is_empty() {
-                time::write_offsets(offsets).map_err(at(Step::TimeOffsets))?;
+                time::write_offsets(offsets).map_err(at(ChildStep::TimeOffsets))?;
             }
         }
         if let Some((name, parent_uts)) = self.hostname {
-            check_new(Namespace::Uts, parent_uts, Step::SameUtsNamespace)?;
-            sys::sethostname(name).map_err(at(Step::Sethostname))?;
+            check_new(
+                Namespace::Uts,
+                parent_uts,
+                ChildStep::UtsIdentity,
+                ChildStep::UtsNotNew,
+            )?;
+            sys::sethostname(name.as_bytes()).map_err(at(ChildStep::Sethostname))?;
         }
         if let Some(parent_mnt) = self.parent_mnt {
-            check_new(Namespace::Mount, parent_mnt, Step::SameMountNamespace)?;
-            mount::make_private().map_err(at(Step::MakePrivate))?;
+            let (identity, not_new) = (ChildStep::MntIdentity, ChildStep::MntNotNew);
+            check_new(Namespace::Mount, parent_mnt, identity, not_new)?;
+            mount::make_private().map_err(at(ChildStep::MakePrivate))?;
             if self.mount_proc {
-                mount::mount_proc().map_err(at(Step::MountProc))?;
+                mount::mount_proc().map_err(at(ChildStep::MountProc))?;
             }
         }
         if let Some(parent_net) = self.parent_net {
-            check_new(Namespace::Net, parent_net, Step::SameNetNamespace)?;
-            let socket = net::socket().map_err(at(Step::LoopbackSocket))?;
-            let lo = net::flags(&socket).map_err(at(Step::LoopbackFlags))?;
-            net::bring_up(&socket, lo).map_err(at(Step::LoopbackUp))?;
+            let (identity, not_new) = (ChildStep::NetIdentity, ChildStep::NetNotNew);
+            check_new(Namespace::Net, parent_net, identity, not_new)?;
+            let socket = net::socket().map_err(at(ChildStep::LoopbackSocket))?;
+            let lo = net::flags(&socket).map_err(at(ChildStep::LoopbackFlags))?;
+            net::bring_up(&socket, lo).map_err(at(ChildStep::LoopbackUp))?;
         }
         if self.reset_handlers {
-            signal::reset_handlers().map_err(at(Step::SignalDefaults))?;
+            reset_handlers().map_err(at(ChildStep::SignalDefaults))?;
         }
-        // By default SIGPIPE, which Rust's runtime ignores in every Rust
-        // program: an ignored signal stays ignored through exec.
-        signal::set_defaults(self.defaults).map_err(at(Step::SignalDefaults))?;
-        signal::set_ignored(self.ignores).map_err(at(Step::SignalDefaults))?;
-        signal::set_mask(self.mask).map_err(at(Step::SignalMask))?;
+        for sig in (1..=SIGNAL_MAX).filter(|&sig| self.defaults.contains(sig)) {
+            sys::sigaction_default(sig).map_err(at(ChildStep::SignalDefaults))?;
+        }
+        for sig in (1..=SIGNAL_MAX).filter(|&sig| self.ignores.contains(sig)) {
+            sys::sigaction_ignore(sig).map_err(at(ChildStep::SignalDefaults))?;
+        }
+        sys::sigprocmask(libc::SIG_SETMASK, self.mask).map_err(at(ChildStep::SignalMask))?;
         Ok(())
     }
 }
 
-/// The child's steps that can fail, as reported over the pipe, in the
-/// order the child takes them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-pub(crate) enum Step {
-    ParentDeathSignal = 1,
-    Hold,
-    ParentCheck,
-    ParentGone,
-    UnshareTime,
-    TimeOffsets,
-    SameUtsNamespace,
-    Sethostname,
-    SameMountNamespace,
-    MakePrivate,
-    MountProc,
-    SameNetNamespace,
-    LoopbackSocket,
-    LoopbackFlags,
-    LoopbackUp,
-    SignalDefaults,
-    SignalMask,
-    Exec,
+/// Set every signal that has a handler back to its default action, leaving
+/// ignored ones ignored, as posix_spawn(3) does in its child.
+///
+/// For a child that shares its parent's memory (`CLONE_VM`): a handler is
+/// the parent's code, and run in the child it would change the parent's
+/// memory behind its back. Exec would reset handlers anyway; this closes the
+/// window between restoring the mask and exec. It makes one rt_sigaction(2)
+/// read per signal, plus one write per handler found: a few microseconds.
+pub fn reset_handlers() -> Result<(), Errno> {
+    for sig in 1..=SIGNAL_MAX {
+        if sys::sigaction_disposition(sig)? == Disposition::Handler {
+            sys::sigaction_default(sig)?;
+        }
+    }
+    Ok(())
 }
 
-impl Step {
-    const ALL: [Step; 18] = [
-        Step::ParentDeathSignal,
-        Step::Hold,
-        Step::ParentCheck,
-        Step::ParentGone,
-        Step::UnshareTime,
-        Step::TimeOffsets,
-        Step::SameUtsNamespace,
-        Step::Sethostname,
-        Step::SameMountNamespace,
-        Step::MakePrivate,
-        Step::MountProc,
-        Step::SameNetNamespace,
-        Step::LoopbackSocket,
-        Step::LoopbackFlags,
-        Step::LoopbackUp,
-        Step::SignalDefaults,
-        Step::SignalMask,
-        Step::Exec,
-    ];
+/// Declare the child's steps once: the enum, its list, and the call each
+/// names in messages. A report carries the step as its index in the list.
+macro_rules! steps {
+    ($($(#[$doc:meta])* $name:ident => $call:literal,)*) => {
+        /// The child's steps that can fail, in the order it takes them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ChildStep {
+            $($(#[$doc])* $name,)*
+        }
 
-    fn from_u32(word: u32) -> Option<Step> {
-        Step::ALL.into_iter().find(|&step| step as u32 == word)
+        impl ChildStep {
+            const ALL: &[ChildStep] = &[$(ChildStep::$name,)*];
+
+            /// The call that failed, as messages name it.
+            pub const fn call(self) -> &'static str {
+                match self {
+                    $(ChildStep::$name => $call,)*
+                }
+            }
+        }
+    };
+}
+
+steps! {
+    /// prctl(2) `PR_SET_PDEATHSIG`.
+    ParentDeathSignal => "prctl(PR_SET_PDEATHSIG)",
+    /// Reading the parent's byte on the hold pipe.
+    Hold => "read(hold pipe)",
+    /// Polling the hold pipe to see whether the parent lives.
+    ParentCheck => "ppoll(hold pipe)",
+    /// The parent died before the parent-death signal was armed.
+    ParentGone => "getppid",
+    /// The child's own unshare(CLONE_NEWTIME), with a user namespace.
+    UnshareTime => "unshare(CLONE_NEWTIME)",
+    /// Writing `/proc/self/timens_offsets`.
+    TimeOffsets => "write(\"/proc/self/timens_offsets\")",
+    /// Looking up the child's UTS namespace.
+    UtsIdentity => "newfstatat(\"/proc/self/ns/uts\")",
+    /// The UTS namespace is the parent's.
+    UtsNotNew => "the uts namespace check",
+    /// sethostname(2).
+    Sethostname => "sethostname",
+    /// Looking up the child's mount namespace.
+    MntIdentity => "newfstatat(\"/proc/self/ns/mnt\")",
+    /// The mount namespace is the parent's.
+    MntNotNew => "the mnt namespace check",
+    /// Making `/` recursively private.
+    MakePrivate => "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)",
+    /// Mounting a fresh `/proc`.
+    MountProc => "mount(\"proc\", \"/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)",
+    /// Looking up the child's network namespace.
+    NetIdentity => "newfstatat(\"/proc/self/ns/net\")",
+    /// The network namespace is the parent's.
+    NetNotNew => "the net namespace check",
+    /// A socket to talk to the network stack.
+    LoopbackSocket => "socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, 0)",
+    /// Reading `lo`'s flags.
+    LoopbackFlags => "ioctl(SIOCGIFFLAGS, \"lo\")",
+    /// Bringing `lo` up.
+    LoopbackUp => "ioctl(SIOCSIFFLAGS, \"lo\", flags|IFF_UP)",
+    /// Setting signal actions.
+    SignalDefaults => "rt_sigaction",
+    /// Setting the command's signal mask.
+    SignalMask => "rt_sigprocmask",
+    /// The exec itself.
+    Exec => "execve",
+}
+
+impl ChildStep {
+    /// The namespace a `*NotNew` step found to be the parent's.
+    pub fn not_new(self) -> Option<Namespace> {
+        match self {
+            ChildStep::UtsNotNew => Some(Namespace::Uts),
+            ChildStep::MntNotNew => Some(Namespace::Mount),
+            ChildStep::NetNotNew => Some(Namespace::Net),
+            _ => None,
+        }
     }
 }
 
-/// What the child reports when a step fails: 12 bytes, written at once
-/// (less than PIPE_BUF, so the write is atomic).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Report {
-    pub(crate) step: Step,
-    pub(crate) errno: i32,
-    pub(crate) candidate: i32,
+/// What the child reports when a step fails, written at once with one
+/// write(2): less than `PIPE_BUF` bytes, so the write is atomic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// The step that failed.
+    pub step: ChildStep,
+    /// What the kernel answered, if a call failed.
+    pub errno: Option<Errno>,
+    /// For the exec step, its failure.
+    pub exec: Option<ExecFailure>,
 }
+
+/// Why a report could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportError {
+    /// read(2) failed.
+    Read(Errno),
+    /// Fewer bytes than a report, or a report that names no step.
+    Garbled(usize),
+}
+
+/// The words of a report: step, errno, then for an exec the candidate and
+/// the diagnosis (kind, mode, uid, noexec, length of the head), then the
+/// head's bytes.
+const WORDS: usize = 8;
+const SIZE: usize = WORDS * 4 + Head::SIZE;
+const _: () = assert!(SIZE <= libc::PIPE_BUF, "one write(2), atomic");
 
 impl Report {
-    const SIZE: usize = 12;
-
-    fn to_bytes(self) -> [u8; Report::SIZE] {
-        let mut b = [0u8; Report::SIZE];
-        b[0..4].copy_from_slice(&(self.step as u32).to_ne_bytes());
-        b[4..8].copy_from_slice(&self.errno.to_ne_bytes());
-        b[8..12].copy_from_slice(&self.candidate.to_ne_bytes());
-        b
+    fn step(step: ChildStep, errno: Option<Errno>) -> Report {
+        Report {
+            step,
+            errno,
+            exec: None,
+        }
     }
 
-    fn from_bytes(b: &[u8; Report::SIZE]) -> Option<Report> {
-        let word = |i: usize| u32::from_ne_bytes(b[i..i + 4].try_into().unwrap());
-        let step = Step::from_u32(word(0))?;
-        Some(Report {
-            step,
-            errno: word(4) as i32,
-            candidate: word(8) as i32,
-        })
+    fn exec(failure: ExecFailure) -> Report {
+        Report {
+            step: ChildStep::Exec,
+            errno: Some(failure.errno),
+            exec: Some(failure),
+        }
+    }
+
+    fn to_bytes(self) -> [u8; SIZE] {
+        let index = ChildStep::ALL.iter().position(|&s| s == self.step);
+        let (mut kind, mut mode, mut uid, mut noexec) = (0, 0, 0, 0);
+        let mut head = Head {
+            len: 0,
+            bytes: [0; Head::SIZE],
+        };
+        let candidate = self.exec.and_then(|e| e.candidate).map_or(-1, |c| c as i32);
+        match self.exec.map(|e| e.diagnosis) {
+            Some(Diagnosis::InterpreterMissing(h)) => (kind, head) = (1, h),
+            Some(Diagnosis::Denied {
+                mode: m,
+                uid: u,
+                noexec: n,
+            }) => (kind, mode, uid, noexec) = (2, m, u, n as u32),
+            Some(Diagnosis::PathDenied) => kind = 3,
+            Some(Diagnosis::None) | None => {}
+        }
+        let words: [u32; WORDS] = [
+            index.map_or(u32::MAX, |i| i as u32),
+            self.errno.map_or(0, |e| e.into_raw() as u32),
+            candidate as u32,
+            kind,
+            mode,
+            uid,
+            noexec,
+            head.len as u32,
+        ];
+        let mut bytes = [0u8; SIZE];
+        for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
+        bytes[WORDS * 4..].copy_from_slice(&head.bytes);
+        bytes
+    }
+
+    fn from_bytes(bytes: &[u8; SIZE]) -> Option<Report> {
+        let word = |i: usize| u32::from_ne_bytes(bytes[i * 4..i * 4 + 4].try_into().unwrap());
+        let step = *ChildStep::ALL.get(word(0) as usize)?;
+        let errno = (word(1) != 0).then(|| Errno::new(word(1) as i32));
+        if step != ChildStep::Exec {
+            return Some(Report::step(step, errno));
+        }
+        let diagnosis = match word(3) {
+            0 => Diagnosis::None,
+            1 => {
+                let mut head = Head {
+                    len: word(7).min(Head::SIZE as u32) as u8,
+                    bytes: [0; Head::SIZE],
+                };
+                head.bytes.copy_from_slice(&bytes[WORDS * 4..]);
+                Diagnosis::InterpreterMissing(head)
+            }
+            2 => Diagnosis::Denied {
+                mode: word(4),
+                uid: word(5),
+                noexec: word(6) != 0,
+            },
+            3 => Diagnosis::PathDenied,
+            _ => return None,
+        };
+        Some(Report::exec(ExecFailure {
+            errno: errno?,
+            candidate: (word(2) as i32 >= 0).then_some(word(2)),
+            diagnosis,
+        }))
+    }
+
+    /// Write the report on the child's end of the report pipe. Nobody may be
+    /// reading (a parent that died): a failure is ignored.
+    fn send(self, pipe: &Fd) {
+        let _ = sys::write(pipe.raw(), &self.to_bytes());
+    }
+
+    /// Read the child's report in the parent: `None` at end-of-file, which
+    /// means the exec succeeded and closed the pipe.
+    pub fn read(pipe: &Fd) -> Result<Option<Report>, ReportError> {
+        let mut buf = [0u8; SIZE];
+        match sys::read(pipe.raw(), &mut buf) {
+            Ok(0) => Ok(None),
+            Ok(SIZE) => Report::from_bytes(&buf)
+                .map(Some)
+                .ok_or(ReportError::Garbled(SIZE)),
+            Ok(short) => Err(ReportError::Garbled(short)),
+            Err(errno) => Err(ReportError::Read(errno)),
+        }
     }
 }
 
-/// The child's end of the report pipe.
-pub(crate) struct Reporter(pub(crate) i32);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Reporter {
-    /// Report a failed step; returns the child's exit code.
-    pub(crate) fn step(&self, step: Step, errno: Errno) -> i32 {
-        self.send(Report {
-            step,
-            errno: errno.into_raw(),
-            candidate: -1,
-        });
-        EXIT_LAUNCHER
+    #[test]
+    fn every_report_reads_back_as_it_was_written() {
+        let mut bytes = [0u8; Head::SIZE];
+        bytes[..5].copy_from_slice(b"#!/no");
+        let head = Head { len: 5, bytes };
+        let diagnoses = [
+            Diagnosis::None,
+            Diagnosis::InterpreterMissing(head),
+            Diagnosis::Denied {
+                mode: 0o100744,
+                uid: 65534,
+                noexec: true,
+            },
+            Diagnosis::PathDenied,
+        ];
+        for &step in ChildStep::ALL {
+            for errno in [None, Some(Errno::EPERM)] {
+                let report = Report::step(step, errno);
+                if step != ChildStep::Exec {
+                    assert_eq!(Report::from_bytes(&report.to_bytes()), Some(report));
+                }
+            }
+        }
+        for diagnosis in diagnoses {
+            for candidate in [None, Some(0), Some(7)] {
+                let report = Report::exec(ExecFailure {
+                    errno: Errno::EACCES,
+                    candidate,
+                    diagnosis,
+                });
+                assert_eq!(Report::from_bytes(&report.to_bytes()), Some(report));
+            }
+        }
     }
 
-    /// Report a failed exec; returns the child's exit code.
-    pub(crate) fn exec(&self, failure: ExecFailure) -> i32 {
-        self.send(Report {
-            step: Step::Exec,
-            errno: failure.errno.into_raw(),
-            candidate: failure.candidate.map_or(-1, |i| i as i32),
-        });
-        failure.exit_code()
-    }
-
-    fn send(&self, report: Report) {
-        let _ = sys::write(self.0, &report.to_bytes());
-    }
-}
-
-/// Read the child's report: `None` at end-of-file, which means the exec
-/// succeeded and closed the pipe.
-pub(crate) fn read_report(pipe: &Fd) -> Option<Report> {
-    let mut buf = [0u8; Report::SIZE];
-    match sys::read(pipe.raw(), &mut buf) {
-        Ok(Report::SIZE) => Report::from_bytes(&buf),
-        _ => None,
+    #[test]
+    fn a_report_that_names_no_step_is_refused() {
+        let mut bytes = Report::step(ChildStep::Hold, None).to_bytes();
+        bytes[..4].copy_from_slice(&(ChildStep::ALL.len() as u32).to_ne_bytes());
+        assert_eq!(Report::from_bytes(&bytes), None);
     }
 }

@@ -5,33 +5,21 @@
 //! ordinary system call wrapper would read its locals relative to the stack
 //! pointer, which now points at nothing the compiler expected, so the child
 //! must never return into Rust from the system call. The architecture file
-//! (here [`x86_64`](self)) holds one `asm!` block that makes the call,
-//! branches on the result and, in the child, jumps to `entry`: a plain
-//! `extern "C"` function that runs the closure and ends with exit_group(2).
+//! holds one `asm!` block that makes the call, branches on the result and,
+//! in the child, jumps to [`entry`]: a plain `extern "C"` function that
+//! runs the closure and ends with exit_group(2).
 //!
-//! Porting to another architecture means writing one file like
-//! `clone/x86_64.rs`: the trampoline, the page size and a trap instruction.
 //! See clone(2), and musl's `src/thread/*/clone.s` for the same idea in C.
 
 use core::ffi::c_void;
 
 use syscalls::Errno;
 
+use crate::arch;
 use crate::stack::Stack;
+use crate::strace::{CloneFlags, Signal};
 use crate::sys::{self, Pid};
-use crate::trace::{CloneFlags, Signal, trace};
-
-#[cfg(target_arch = "x86_64")]
-#[path = "clone/x86_64.rs"]
-mod arch;
-
-#[cfg(not(target_arch = "x86_64"))]
-compile_error!(
-    "nsclone's clone trampoline exists for x86_64 only; \
-     a port adds src/clone/<arch>.rs (see the module documentation of clone.rs)"
-);
-
-pub use arch::{PAGE_SIZE, trap};
+use crate::trace::{self, Ret, trace};
 
 /// The flags [`clone`] accepts: new namespaces, vfork-style memory sharing,
 /// and the exit signal in the low byte. Anything else (threads, TLS, tid
@@ -81,25 +69,39 @@ pub unsafe fn clone<F: FnMut() -> i32>(
         return Err(Errno::EINVAL);
     }
     let arg = (child as *mut F).cast::<c_void>();
+    // Written before the call, so that it comes before anything the child
+    // says; in vfork style the launcher sleeps until the child has exec'd.
+    trace!("clone(child_stack={:p}, flags={})", stack.top(), CloneFlags(flags) => Ret::Unfinished;
+        "the child starts in clone::entry on the new, empty stack, as it has no frame \
+         to return to; it ends by sending {}", Signal(exit_signal as i32));
+    let speaker = trace::speaker();
     // SAFETY: `stack.top()` is the aligned top of a live mapping, `entry`
     // never returns, and `arg` points at the closure `entry::<F>` expects.
     // Without CLONE_VM the child has its own copy of both; with it, the
     // parent sleeps (CLONE_VFORK) while the child uses them.
     let ret = unsafe { arch::clone(flags as usize, stack.top(), entry::<F>, arg) };
+    // Only the parent gets here. A vfork-style child spoke in our memory.
+    trace::set_speaker(speaker);
     let ret = Errno::from_ret(ret as usize);
-    // Only the parent gets here. The child is already running, and may have
-    // traced its own first calls before this line.
-    trace!("clone(child_stack={:p}, flags={})", stack.top(), CloneFlags(flags) => &ret;
-        "the child starts in clone::entry on the new, empty stack, as it has no frame \
-         to return to; {} lets wait4 see it end", Signal((flags & 0xff) as i32));
+    trace!("<... clone resumed>" => &ret);
     ret.map(|pid| pid as Pid)
 }
 
 /// Where the child starts: run the closure, then leave through exit_group.
+/// `top` is the stack pointer the trampoline started it with.
 ///
 /// # Safety
 /// `arg` must point at an `F`. Only the trampoline calls this.
-unsafe extern "C" fn entry<F: FnMut() -> i32>(arg: *mut c_void) -> ! {
+unsafe extern "C" fn entry<F: FnMut() -> i32>(arg: *mut c_void, top: usize) -> ! {
+    // What the trampoline promised: a 16-byte-aligned stack, and below its
+    // top a zero return address, so that no unwinder walks on.
+    debug_assert_eq!(top % 16, 0);
+    // SAFETY: the trampoline pushed 8 zero bytes just below `top`.
+    debug_assert_eq!(unsafe { *(top as *const usize).sub(1) }, 0);
+    if trace::enabled() {
+        trace::become_child();
+        sys::getpid();
+    }
     // SAFETY: the trampoline passes the pointer `clone` made from `&mut F`.
     let child = unsafe { &mut *arg.cast::<F>() };
     sys::exit_group(child())

@@ -1,39 +1,38 @@
-//! The whole launch, in order: what the parent prepares, what the child does.
+//! The whole launch, in three steps: what the parent prepares, the clone
+//! and the child's steps, what the parent does after.
 //!
-//! Parent, before clone (it may allocate):
-//! 1. refuse what cannot work here, before changing anything (the rules of
-//!    time namespaces, see [`namespace::time`]);
-//! 2. prepare the exec: argv, envp and every PATH candidate ([`ExecPlan`]);
-//! 3. note the identity of its own namespaces that the child will change
-//!    (UTS when a hostname is set, mount and network when asked), so the
-//!    child can check that it is not changing the host's;
-//! 4. prepare everything else the child reads: the hostname, the clock
-//!    offsets text; and, for itself, the id maps ([`IdMaps`]);
-//! 5. open a close-on-exec pipe on which the child reports a failure, and,
-//!    if the parent has work to do while the child waits (write the id maps,
-//!    run the caller's `before_exec`) or the child must watch for the
-//!    parent's death, a second one whose write end only the parent keeps;
-//! 6. map the child's stack with its guard page ([`Stack`]);
-//! 7. for a time namespace without a user namespace, unshare(2) one for its
-//!    children and write its offsets ([`time::ForChildren`]);
-//! 8. block every signal, so that no handler of the caller can run in the
-//!    child before exec.
+//! **1. Before clone** ([`Launch::prepare`]; the parent may allocate):
+//! - refuse what cannot work here, before changing anything
+//!   ([`Command::check`]: vfork style's limits, the rules of time
+//!   namespaces, clock offsets out of range, `/proc` missing);
+//! - prepare the exec: the command's argv, and the shell's for a script
+//!   without `#!` ([`ExecPlan`]);
+//! - note the identity of its own namespaces that the child will change
+//!   (UTS when a hostname is set, mount and network when asked), so the
+//!   child can check that it is not changing the host's;
+//! - open a close-on-exec pipe on which the child reports a failure, and,
+//!   if the parent has work to do while the child waits (write the id maps,
+//!   run the caller's `before_exec`) or the child must watch for the
+//!   parent's death, the hold pipe, whose write end only the parent keeps;
+//! - map the child's stack with its guard page ([`Stack`]);
+//! - for a time namespace without a user namespace, unshare(2) one for its
+//!   children and write its offsets ([`time::ForChildren`]).
 //!
-//! Then clone(2) with `CLONE_NEWUTS`, the other `CLONE_NEW*` flags asked for
-//! (all but `CLONE_NEWTIME`, which clone cannot carry) and `SIGCHLD`
-//! ([`crate::clone`]). The child takes its own steps, from the hold to the
-//! exec, told in [`crate::child`].
+//! **2. Clone** ([`Launch::clone_child`]): block every signal, so that no
+//! handler of the caller can run in the child before exec; clone(2) with
+//! `CLONE_NEWUTS`, the other `CLONE_NEW*` flags asked for (all but
+//! `CLONE_NEWTIME`, which clone cannot carry) and `SIGCHLD`, the signal the
+//! kernel sends the parent when the child ends ([`crate::clone`]). The child
+//! takes its own steps, from the hold to the exec ([`crate::child`]). The
+//! parent restores its mask, unmaps its copy of the stack, and returns to
+//! its old `time_for_children`.
 //!
-//! The parent, meanwhile:
-//! 1. restores its mask, unmaps its copy of the stack;
-//! 2. returns to its old `time_for_children`, if it made a new one;
-//! 3. with a user namespace, writes the child's `uid_map`, `setgroups` and
-//!    `gid_map` ([`IdMaps::write`]);
-//! 4. runs the caller's `before_exec`, then releases the child;
-//! 5. reads the report pipe: end-of-file means the command runs.
-//!
-//! If step 2 or 3 fails, the parent kills the child with SIGKILL and reaps
-//! it before returning the error, so nothing is left behind.
+//! **3. After clone** ([`Launch::finish`]): with a user namespace, the
+//! parent writes the child's `uid_map`, `setgroups` and `gid_map`
+//! ([`IdMaps::write`]); runs the caller's `before_exec`, then releases the
+//! child; reads the report pipe: end-of-file means the command runs. If a
+//! step of its own fails, the parent kills the held child with SIGKILL and
+//! reaps it before returning the error, so nothing is left behind.
 //!
 //! ## Fork style and vfork style
 //!
@@ -51,28 +50,24 @@
 //! writes) are refused, and so is a time namespace on kernels before 6.2
 //! (see [`Command::vfork`]).
 
-use std::env;
-use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
+use alloc::vec::Vec;
+use core::ffi::c_char;
 
-use syscalls::Errno;
-
-use crate::child::{ChildSteps, Hold, Report, Reporter, Step, read_report};
+use crate::child::{ChildSteps, Hold, Report};
 use crate::clone;
-use crate::error::Error;
-use crate::exec::{self, ExecFailure, ExecPlan};
-use crate::namespace::time::{self, ClockOffsets};
+use crate::error::{Error, Refusal, Step, Vfork};
+use crate::exec::{self, Argv, ExecPlan, RawWords};
+use crate::namespace::time::{self, ClockOffsets, LauncherRefused, OffsetsText};
 use crate::namespace::user::IdMaps;
-use crate::namespace::{self, Hostname, Namespace, Namespaces, NsId, mount, net};
-use crate::signal::{self, SigSet};
+use crate::namespace::{self, Hostname, Namespace, Namespaces, NsId};
+use crate::signal::SigSet;
 use crate::stack::Stack;
-use crate::sys::{self, Pid};
-use crate::trace::CloneFlags;
-use crate::wait::{self, WaitStatus};
+use crate::sys::{self, Fd, Pid};
+use crate::wait::WaitStatus;
 
 /// The clone flags of every launch: a new UTS namespace, and SIGCHLD as the
-/// exit signal, without which wait4 would not see the child (short of
-/// `__WALL`). [`Command::namespace`] adds more.
+/// exit signal, the one the parent's wait4 expects by default (another
+/// would need `__WALL`). [`Command::namespace`] adds more.
 pub const CLONE_FLAGS: u64 = libc::CLONE_NEWUTS as u64 | libc::SIGCHLD as u64;
 
 /// Added in vfork style: share the parent's memory (`CLONE_VM`) and let
@@ -89,20 +84,41 @@ pub const SIGNAL_DEFAULTS: SigSet = SigSet::EMPTY.with(libc::SIGPIPE);
 /// A command to run in new namespaces, like `std::process::Command`.
 ///
 /// A new UTS namespace is always made; [`Command::namespace`] asks for more.
+/// The command gets the process's environment (`environ`), as with
+/// execvp(3): like every reader of it, it must not race with another thread
+/// changing the environment (which is why `std::env::set_var` is unsafe).
 #[derive(Clone, Debug)]
 pub struct Command {
-    program: OsString,
-    args: Vec<OsString>,
+    words: Words,
     hostname: Option<Hostname>,
-    signal_mask: Option<SigSet>,
     namespaces: Namespaces,
     mount_proc: bool,
     clock_offsets: ClockOffsets,
     pdeathsig: Option<i32>,
+    signal_mask: Option<SigSet>,
     signal_defaults: SigSet,
     signal_ignores: SigSet,
     vfork: bool,
 }
+
+/// The command's words: its own, or an argv someone else keeps.
+#[derive(Clone, Debug)]
+enum Words {
+    Owned(Vec<Vec<u8>>),
+    Borrowed(RawArgv),
+}
+
+/// A NULL-terminated argv that outlives the command (see
+/// [`Command::from_raw_argv`]).
+#[derive(Clone, Copy, Debug)]
+struct RawArgv(*const *const c_char);
+
+// SAFETY: `Command::from_raw_argv`'s caller promises that the array and its
+// strings stay valid and unchanged while the command lives; nothing writes
+// through the pointer, so any thread may read it.
+unsafe impl Send for RawArgv {}
+// SAFETY: as above: the array is only read.
+unsafe impl Sync for RawArgv {}
 
 /// A running child, to be waited for.
 #[derive(Debug)]
@@ -119,22 +135,49 @@ impl Child {
 
     /// Wait until the child has ended, and reap it.
     pub fn wait(self) -> Result<WaitStatus, Error> {
-        wait::wait(self.pid).map_err(|e| Error::syscall(format!("wait4({})", self.pid), e))
+        reap(self.pid)
+    }
+}
+
+/// Wait for `pid` to end, and reap it.
+fn reap(pid: Pid) -> Result<WaitStatus, Error> {
+    match sys::wait4(pid, 0) {
+        Ok(Some(status)) => Ok(status),
+        Ok(None) => unreachable!("wait4 without WNOHANG returned no status"),
+        Err(errno) => Err(Error::Launcher {
+            step: Step::Wait(pid),
+            errno,
+        }),
     }
 }
 
 impl Command {
     /// A command that runs `program`, found as execvp(3) would find it.
-    pub fn new(program: impl AsRef<OsStr>) -> Command {
+    pub fn new(program: impl AsRef<[u8]>) -> Command {
+        Command::with_words(Words::Owned(alloc::vec![program.as_ref().to_vec()]))
+    }
+
+    /// A command whose argv is `argv`, as it is: `argv[0]` is the program,
+    /// and the array goes to execve(2) unchanged, not copied. The nsclone
+    /// binary passes the tail of its own argv, as the kernel placed it.
+    ///
+    /// # Safety
+    /// `argv` must be a NULL-terminated array of pointers to NUL-terminated
+    /// strings, with at least one string, and stay valid and unchanged for
+    /// as long as the command and its clones live.
+    pub unsafe fn from_raw_argv(argv: *const *const c_char) -> Command {
+        Command::with_words(Words::Borrowed(RawArgv(argv)))
+    }
+
+    fn with_words(words: Words) -> Command {
         Command {
-            program: program.as_ref().to_owned(),
-            args: Vec::new(),
+            words,
             hostname: None,
-            signal_mask: None,
             namespaces: Namespaces::EMPTY.with(Namespace::Uts),
             mount_proc: false,
             clock_offsets: ClockOffsets::default(),
             pdeathsig: None,
+            signal_mask: None,
             signal_defaults: SIGNAL_DEFAULTS,
             signal_ignores: SigSet::EMPTY,
             vfork: false,
@@ -142,15 +185,20 @@ impl Command {
     }
 
     /// Add one argument.
-    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Command {
-        self.args.push(arg.as_ref().to_owned());
-        self
+    pub fn arg(&mut self, arg: impl AsRef<[u8]>) -> &mut Command {
+        self.args([arg])
     }
 
     /// Add several arguments.
-    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&mut self, args: I) -> &mut Command {
-        self.args
-            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+    ///
+    /// # Panics
+    /// For a command made with [`Command::from_raw_argv`], whose argv is
+    /// fixed.
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<[u8]>>(&mut self, args: I) -> &mut Command {
+        match &mut self.words {
+            Words::Owned(words) => words.extend(args.into_iter().map(|a| a.as_ref().to_vec())),
+            Words::Borrowed(_) => panic!("a raw argv is used as it is"),
+        }
         self
     }
 
@@ -202,9 +250,9 @@ impl Command {
     /// send it, so the child then exits with 125 instead of running the
     /// command. Two witnesses tell it: getppid(2), which changes as soon as
     /// the kernel reparents the child (and sends the armed signal), but reads
-    /// 0 when the parent is in another PID namespace (`--pid`); and a pipe
-    /// whose write end only the parent keeps, which hangs up when the
-    /// parent's last thread has closed its descriptors, just before the
+    /// 0 when the parent is in another PID namespace (`--pid`); and the hold
+    /// pipe, whose write end only the parent keeps, and which hangs up when
+    /// the parent's last thread has closed its descriptors, just before the
     /// kernel reparents its children. Together they close the race, except
     /// for a multi-threaded parent and a new PID namespace: there the
     /// reparenting may come before the hang-up, in the instant between the
@@ -221,8 +269,9 @@ impl Command {
     /// The signals whose action the child sets back to the default before
     /// exec, as posix_spawnattr_setsigdefault(3) does; [`SIGNAL_DEFAULTS`]
     /// unless set. A caller that did not let std's runtime ignore SIGPIPE
-    /// (the nsclone binary has no std `main`) passes `SigSet::EMPTY`, so that
-    /// the command inherits the caller's dispositions, as with any exec.
+    /// (the nsclone binary has no std runtime at all) passes
+    /// `SigSet::EMPTY`, so that the command inherits the caller's
+    /// dispositions, as with any exec.
     pub fn signal_defaults(&mut self, set: SigSet) -> &mut Command {
         self.signal_defaults = set;
         self
@@ -268,12 +317,70 @@ impl Command {
         CLONE_FLAGS | self.namespaces.clone_flags() | style
     }
 
+    /// The command's words, `argv[0]` first.
+    pub fn words(&self) -> impl Iterator<Item = &[u8]> + Clone {
+        let (owned, borrowed) = match &self.words {
+            Words::Owned(words) => (Some(words.iter().map(Vec::as_slice)), None),
+            // SAFETY: `from_raw_argv`'s contract: the array outlives `self`.
+            Words::Borrowed(raw) => (None, Some(unsafe { RawWords::new(raw.0) })),
+        };
+        let owned = owned.into_iter().flatten();
+        owned.chain(borrowed.into_iter().flatten())
+    }
+
+    /// Refuse, before anything is changed, what cannot work here: what
+    /// vfork style cannot serve, a time namespace this kernel or this
+    /// caller cannot make, clock offsets out of the kernel's range, a step
+    /// that needs `/proc` where none is mounted. `before_exec` says whether
+    /// the parent will act before exec ([`Command::spawn_with`]).
+    ///
+    /// [`Command::spawn`] checks this itself; call it first to refuse before
+    /// announcing anything, then spawn the [`Checked`] command it returns.
+    pub fn check(&self, before_exec: bool) -> Result<Checked<'_>, Error> {
+        let ns = self.namespaces;
+        if self.vfork {
+            if before_exec {
+                return Err(Error::Vfork(Vfork::BeforeExec));
+            } else if ns.contains(Namespace::User) {
+                return Err(Error::Vfork(Vfork::User));
+            } else if ns.contains(Namespace::Time) && !time::exec_enters_time_namespace() {
+                return Err(Error::Vfork(Vfork::TimeBefore62));
+            }
+        }
+        let needs_proc = ns.contains(Namespace::User) || ns.contains(Namespace::Time);
+        if needs_proc && !namespace::proc_mounted() {
+            return Err(Error::Refused(Refusal::NoProc(
+                if ns.contains(Namespace::User) {
+                    "--user writes the uid and gid maps in /proc/PID"
+                } else {
+                    "--time writes the clock offsets in /proc/self/timens_offsets"
+                },
+            )));
+        }
+        match self.time_maker() {
+            Some(TimeMaker::Launcher) => time::launcher_may_unshare().map_err(|refused| {
+                Error::Refused(match refused {
+                    LauncherRefused::Threads => Refusal::TimeThreads,
+                    LauncherRefused::ForChildrenTaken => Refusal::TimeForChildrenTaken,
+                })
+            })?,
+            Some(TimeMaker::Child) if !time::exec_enters_time_namespace() => {
+                return Err(Error::Refused(Refusal::TimeUserBefore62));
+            }
+            _ => {}
+        }
+        self.clock_offsets
+            .check()
+            .map_err(|refused| Error::Refused(Refusal::Offset(refused)))?;
+        Ok(Checked { command: self })
+    }
+
     /// Start the command in its new namespaces.
     ///
     /// Returns once the command has been exec'd, or with the error that
     /// prevented it (the child is then already reaped).
     pub fn spawn(&self) -> Result<Child, Error> {
-        self.spawn_inner(None)
+        self.check(false)?.spawn()
     }
 
     /// Like [`spawn`](Command::spawn), but the child waits, already in its
@@ -284,219 +391,60 @@ impl Command {
     /// Refused ([`Error::Vfork`]) in vfork style, where the parent sleeps
     /// until the child has exec'd.
     pub fn spawn_with(&self, before_exec: impl FnOnce(Pid)) -> Result<Child, Error> {
-        self.spawn_inner(Some(Box::new(before_exec)))
+        self.check(true)?.spawn_with(before_exec)
+    }
+
+    /// The argv execve gets: the caller's strings, checked for NUL bytes,
+    /// or the borrowed array as it is.
+    fn argv(&self) -> Result<Argv, Error> {
+        match &self.words {
+            Words::Borrowed(raw) => Ok(Argv::Borrowed(raw.0)),
+            Words::Owned(words) => Argv::owned(words.iter().map(Vec::as_slice))
+                .map_err(|word| Error::Nul(word.to_vec())),
+        }
     }
 
     /// Who creates the time namespace, if one is asked for: see
-    /// [`namespace::time`]. Refuses what cannot work, before any change.
-    fn time_maker(&self) -> Result<Option<TimeMaker>, Error> {
+    /// [`namespace::time`].
+    fn time_maker(&self) -> Option<TimeMaker> {
         if !self.namespaces.contains(Namespace::Time) {
-            Ok(None)
-        } else if !self.namespaces.contains(Namespace::User) {
-            Ok(Some(TimeMaker::Launcher))
-        } else if time::exec_enters_time_namespace() {
-            Ok(Some(TimeMaker::Child))
-        } else {
-            Err(Error::Unsupported(
-                "with --user, the child creates the time namespace and enters it at execve, \
-                 which Linux does only since 6.2; run as root without --user instead",
-            ))
-        }
-    }
-
-    /// In vfork style, refuse what needs the parent between clone and
-    /// exec, before anything is changed.
-    fn vfork_refusal(&self, before_exec: bool) -> Result<(), Error> {
-        if !self.vfork {
-            Ok(())
-        } else if before_exec {
-            Err(Error::Vfork("acting in the parent before exec (--show-ns)"))
-        } else if self.namespaces.contains(Namespace::User) {
-            Err(Error::Vfork(
-                "a user namespace: the parent writes its uid and gid maps before exec",
-            ))
-        } else if self.namespaces.contains(Namespace::Time) && !time::exec_enters_time_namespace() {
-            Err(Error::Vfork(
-                "a time namespace before Linux 6.2: the child would enter it only at \
-                 execve, which older kernels do not do",
-            ))
-        } else {
-            Ok(())
-        }
-    }
-
-    fn spawn_inner(&self, before_exec: Option<Box<dyn FnOnce(Pid) + '_>>) -> Result<Child, Error> {
-        self.vfork_refusal(before_exec.is_some())?;
-        let ns = self.namespaces;
-        let time_maker = self.time_maker()?;
-        let path = env::var_os("PATH");
-        let mut plan = ExecPlan::new(&self.program, &self.args, env::vars_os(), path.as_deref())
-            .map_err(|e| Error::Nul(e.0))?;
-        let parent_id = |kind: Namespace| -> Result<Option<NsId>, Error> {
-            if !ns.contains(kind) {
-                return Ok(None);
-            }
-            namespace::id_of_self(kind)
-                .map(Some)
-                .map_err(|e| Error::syscall(format!("stat(\"/proc/self/ns/{kind}\")"), e))
-        };
-        // The UTS check guards sethostname only: without a hostname the
-        // child changes nothing there, and the lookup (a /proc path walk,
-        // about 10 µs in a fresh process) is saved on both sides.
-        let hostname = match &self.hostname {
-            Some(name) => Some((name.as_bytes(), parent_id(Namespace::Uts)?.expect("UTS"))),
-            None => None,
-        };
-        let parent_mnt = parent_id(Namespace::Mount)?;
-        let parent_net = parent_id(Namespace::Net)?;
-        let maps = ns.contains(Namespace::User).then(IdMaps::root);
-        let offsets = self.clock_offsets.text();
-        let (report_r, report_w) = sys::pipe_cloexec().map_err(|e| Error::syscall("pipe2", e))?;
-        // The parent pipe holds the child while the parent has steps of its
-        // own, and tells a child with a parent-death signal whether the
-        // parent still lives.
-        let held = maps.is_some() || before_exec.is_some();
-        let hold = if held || self.pdeathsig.is_some() {
-            Some(Hold::new()?)
-        } else {
             None
-        };
-        let stack = Stack::new().map_err(|e| Error::syscall("mmap(child stack)", e))?;
-        // Undone when dropped, should anything below fail before clone.
-        let time_for_children = match time_maker {
-            Some(TimeMaker::Launcher) => Some(time::ForChildren::unshare(&offsets)?),
-            _ => None,
-        };
-
-        let old_mask =
-            signal::set_mask(SigSet::ALL).map_err(|e| Error::syscall("rt_sigprocmask", e))?;
-        let steps = ChildSteps {
-            pdeathsig: self.pdeathsig.map(|sig| (sig, sys::getpid())),
-            held,
-            child_time: (time_maker == Some(TimeMaker::Child)).then_some(offsets.as_slice()),
-            hold: hold.as_ref(),
-            hostname,
-            parent_mnt,
-            mount_proc: self.mount_proc,
-            parent_net,
-            reset_handlers: self.vfork,
-            defaults: self.signal_defaults,
-            ignores: self.signal_ignores,
-            mask: self.signal_mask.unwrap_or(old_mask),
-        };
-        let report = Reporter(report_w.raw());
-        let mut child = || -> i32 {
-            match steps.run() {
-                Ok(()) => report.exec(plan.exec()),
-                Err((step, errno)) => report.step(step, errno),
-            }
-        };
-        let flags = self.clone_flags();
-        // SAFETY: the child closure only makes system calls from `sys` and
-        // allocates nothing: everything it touches was prepared above. In
-        // vfork style it writes into the parent's memory only its own stack
-        // and, for ENOEXEC, one slot of `plan`'s shell argv, which the parent
-        // never reads (see `ExecPlan::exec`); no handler of the parent can
-        // run in it (signals blocked, then handlers reset before the mask).
-        let cloned = unsafe { clone::clone(flags, &stack, &mut child) };
-
-        // Parent only from here. Without CLONE_VM the child has its own copy
-        // of the stack and of the pipe's write end: drop ours. With it, the
-        // child has exec'd or exited by now (CLONE_VFORK), so the stack is
-        // free; its descriptor table was still a copy (no CLONE_FILES).
-        let _ = signal::set_mask(old_mask);
-        drop(stack);
-        drop(report_w);
-        let restored = time_for_children.map(time::ForChildren::restore);
-        let pid = cloned.map_err(|e| Error::syscall(format!("clone({})", CloneFlags(flags)), e))?;
-        let parent_steps = || -> Result<(), Error> {
-            restored.transpose()?;
-            if let Some(maps) = &maps {
-                maps.write(pid)?;
-            }
-            Ok(())
-        };
-        if let Err(error) = parent_steps() {
-            // The child is still held: it must not run the command.
-            let _ = sys::kill(pid, libc::SIGKILL);
-            let _ = wait::wait(pid);
-            return Err(error);
-        }
-        if let (Some(hold), true) = (&hold, held) {
-            if let Some(before_exec) = before_exec {
-                before_exec(pid);
-            }
-            hold.release();
-        }
-        // The parent pipe stays open until the report is read: by then the
-        // child has exec'd or failed, and is past its checks.
-        let report = read_report(&report_r);
-        drop(hold);
-        match report {
-            None => Ok(Child { pid }),
-            Some(report) => {
-                // The child has exited or is about to: reap it.
-                let _ = wait::wait(pid);
-                Err(self.error_from(report, &plan, &offsets))
-            }
+        } else if self.namespaces.contains(Namespace::User) {
+            Some(TimeMaker::Child)
+        } else {
+            Some(TimeMaker::Launcher)
         }
     }
+}
 
-    /// Turn the child's report into an error that names the failed step.
-    fn error_from(&self, report: Report, plan: &ExecPlan, offsets: &[u8]) -> Error {
-        let errno = Errno::new(report.errno);
-        let child = |call: &str| Error::syscall(format!("child: {call}"), errno);
-        let check = |ns: Namespace| match errno {
-            Errno::EPERM => Error::SameNamespace(ns),
-            _ => child(&format!("stat(\"/proc/self/ns/{ns}\")")),
-        };
-        match report.step {
-            Step::ParentDeathSignal => child("prctl(PR_SET_PDEATHSIG)"),
-            Step::Hold => child("read(hold pipe)"),
-            Step::ParentCheck => child("ppoll(parent pipe)"),
-            Step::ParentGone => child("getppid: the parent died before PR_SET_PDEATHSIG"),
-            Step::UnshareTime => child("unshare(CLONE_NEWTIME)"),
-            Step::TimeOffsets => child(&time::offsets_call(offsets)),
-            Step::SameUtsNamespace => check(Namespace::Uts),
-            Step::Sethostname => Error::Sethostname {
-                name: self
-                    .hostname
-                    .as_ref()
-                    .map_or(vec![], |h| h.as_bytes().to_vec()),
-                errno,
-            },
-            Step::SameMountNamespace => check(Namespace::Mount),
-            Step::MakePrivate => child(mount::MAKE_PRIVATE),
-            Step::MountProc => child(mount::MOUNT_PROC),
-            Step::SameNetNamespace => check(Namespace::Net),
-            Step::LoopbackSocket => child(net::SOCKET),
-            Step::LoopbackFlags => child(net::GET_FLAGS),
-            Step::LoopbackUp => child(net::SET_FLAGS),
-            Step::SignalDefaults => child("rt_sigaction"),
-            Step::SignalMask => child("rt_sigprocmask"),
-            Step::Exec => {
-                let mut failure = ExecFailure {
-                    errno,
-                    candidate: usize::try_from(report.candidate).ok(),
-                    interpreter_missing: false,
-                };
-                if errno == Errno::ENOENT {
-                    if let Some(found) = plan.existing_candidate() {
-                        failure.candidate = Some(found);
-                        failure.interpreter_missing = true;
-                    }
-                }
-                let path = failure.candidate.and_then(|i| plan.candidate(i));
-                let reason = path.and_then(|p| exec::explain(p, &failure));
-                let path = path.map(|p| OsStr::from_bytes(p.to_bytes()).to_owned());
-                Error::Exec {
-                    program: plan.program().to_owned(),
-                    reason,
-                    path,
-                    failure,
-                }
-            }
+/// A command that passed [`Command::check`]: nothing stands in the way of
+/// spawning it but what only trying can tell.
+#[derive(Debug)]
+#[must_use = "a checked command does nothing until it is spawned"]
+pub struct Checked<'a> {
+    command: &'a Command,
+}
+
+impl Checked<'_> {
+    /// [`Command::spawn`], checked.
+    pub fn spawn(self) -> Result<Child, Error> {
+        self.launch(None::<fn(Pid)>)
+    }
+
+    /// [`Command::spawn_with`], checked.
+    pub fn spawn_with(self, before_exec: impl FnOnce(Pid)) -> Result<Child, Error> {
+        if self.command.vfork {
+            return Err(Error::Vfork(Vfork::BeforeExec));
         }
+        self.launch(Some(before_exec))
+    }
+
+    /// The three steps of the module documentation.
+    fn launch(self, before_exec: Option<impl FnOnce(Pid)>) -> Result<Child, Error> {
+        let argv = self.command.argv()?;
+        let mut launch = Launch::prepare(self.command, &argv, before_exec.is_some())?;
+        let pid = launch.clone_child()?;
+        launch.finish(pid, before_exec)
     }
 }
 
@@ -507,4 +455,198 @@ enum TimeMaker {
     Launcher,
     /// The child, inside its new user namespace.
     Child,
+}
+
+/// One launch, between its three steps: what the parent prepared.
+struct Launch<'a> {
+    command: &'a Command,
+    plan: ExecPlan<'a>,
+    /// The parent's namespaces the child checks before changing its own.
+    parent_uts: Option<NsId>,
+    parent_mnt: Option<NsId>,
+    parent_net: Option<NsId>,
+    maps: Option<IdMaps>,
+    offsets: OffsetsText,
+    report: (Fd, Option<Fd>),
+    /// Whether the child waits for the parent's byte.
+    held: bool,
+    hold: Option<Hold>,
+    stack: Option<Stack>,
+    time_for_children: Option<time::ForChildren>,
+}
+
+impl<'a> Launch<'a> {
+    /// Step 1: everything before clone. Refusals were checked already.
+    fn prepare(command: &'a Command, argv: &'a Argv, before_exec: bool) -> Result<Self, Error> {
+        let ns = command.namespaces;
+        let parent_id = |kind: Namespace| -> Result<Option<NsId>, Error> {
+            if !ns.contains(kind) {
+                return Ok(None);
+            }
+            NsId::of_self(kind)
+                .map(Some)
+                .map_err(|errno| Error::Launcher {
+                    step: Step::Identity(kind),
+                    errno,
+                })
+        };
+        // The UTS check guards sethostname only: without a hostname the
+        // child changes nothing there, and the lookup is saved on both sides.
+        let parent_uts = match command.hostname {
+            Some(_) => parent_id(Namespace::Uts)?,
+            None => None,
+        };
+        let maps = ns.contains(Namespace::User).then(IdMaps::root);
+        let launcher = |step| move |errno| Error::Launcher { step, errno };
+        let why = "the report pipe: O_CLOEXEC, so a successful exec closes it";
+        let (report_r, report_w) = sys::pipe_cloexec(why).map_err(launcher(Step::ReportPipe))?;
+        let held = maps.is_some() || before_exec;
+        let hold = match held || command.pdeathsig.is_some() {
+            true => Some(Hold::new().map_err(launcher(Step::HoldPipe))?),
+            false => None,
+        };
+        let mut launch = Launch {
+            command,
+            plan: ExecPlan::new(argv),
+            parent_uts,
+            parent_mnt: parent_id(Namespace::Mount)?,
+            parent_net: parent_id(Namespace::Net)?,
+            maps,
+            offsets: command.clock_offsets.text(),
+            report: (report_r, Some(report_w)),
+            held,
+            hold,
+            stack: Some(Stack::new().map_err(launcher(Step::Stack))?),
+            time_for_children: None,
+        };
+        // Undone when dropped, should anything below fail before clone.
+        if command.time_maker() == Some(TimeMaker::Launcher) {
+            let made = time::ForChildren::unshare(launch.offsets.as_bytes());
+            launch.time_for_children = Some(made.map_err(|(step, errno)| Error::Launcher {
+                step: Step::Time(step),
+                errno,
+            })?);
+        }
+        Ok(launch)
+    }
+
+    /// Step 2: block signals, clone; the child runs its steps. Returns the
+    /// child's pid, with the parent's memory as it was before.
+    fn clone_child(&mut self) -> Result<Pid, Error> {
+        let command = self.command;
+        let launcher = |step| move |errno| Error::Launcher { step, errno };
+        let old_mask =
+            sys::sigprocmask(libc::SIG_SETMASK, SigSet::ALL).map_err(launcher(Step::SignalMask))?;
+        let child_time = command.time_maker() == Some(TimeMaker::Child);
+        let steps = ChildSteps {
+            pdeathsig: command.pdeathsig.map(|sig| (sig, sys::getpid())),
+            held: self.held,
+            hold: self.hold.as_ref(),
+            child_time: child_time.then_some(self.offsets.as_bytes()),
+            hostname: command.hostname.as_ref().zip(self.parent_uts),
+            parent_mnt: self.parent_mnt,
+            mount_proc: command.mount_proc,
+            parent_net: self.parent_net,
+            reset_handlers: command.vfork,
+            defaults: command.signal_defaults,
+            ignores: command.signal_ignores,
+            mask: command.signal_mask.unwrap_or(old_mask),
+        };
+        let (plan, report) = (&mut self.plan, self.report.1.as_ref());
+        let report = report.expect("the report pipe's write end is open until clone");
+        let mut child = || steps.run(plan, report);
+        let flags = command.clone_flags();
+        let stack = self.stack.as_ref().expect("a stack until clone");
+        // SAFETY: the child closure only makes system calls from `sys` and
+        // allocates nothing: everything it touches was prepared above. In
+        // vfork style it writes into the parent's memory only its own stack,
+        // the trace's note of who speaks (which clone restores) and, for
+        // ENOEXEC, one slot of `plan`'s shell argv, which the parent never
+        // reads (see `ExecPlan::exec`); no handler of the parent can run in
+        // it (signals blocked, then handlers reset before the mask).
+        let cloned = unsafe { clone::clone(flags, stack, &mut child) };
+
+        // Parent only from here. Without CLONE_VM the child has its own copy
+        // of the stack and of the report pipe's write end: drop ours. With
+        // it, the child has exec'd or exited by now (CLONE_VFORK), so the
+        // stack is free; its descriptor table was still a copy (no
+        // CLONE_FILES).
+        let _ = sys::sigprocmask(libc::SIG_SETMASK, old_mask);
+        self.stack = None;
+        self.report.1 = None;
+        let restored = self
+            .time_for_children
+            .take()
+            .map(time::ForChildren::restore);
+        let pid = cloned.map_err(launcher(Step::Clone(flags)))?;
+        if let Some(Err((step, errno))) = restored {
+            self.kill_held(pid);
+            return Err(Error::Launcher {
+                step: Step::Time(step),
+                errno,
+            });
+        }
+        Ok(pid)
+    }
+
+    /// Step 3: the parent's own steps while the child is held, then the
+    /// report.
+    fn finish(self, pid: Pid, before_exec: Option<impl FnOnce(Pid)>) -> Result<Child, Error> {
+        if let Some(maps) = &self.maps {
+            if let Err(failed) = maps.write(pid) {
+                self.kill_held(pid);
+                return Err(Error::Map(failed));
+            }
+        }
+        if let (Some(hold), true) = (&self.hold, self.held) {
+            if let Some(before_exec) = before_exec {
+                before_exec(pid);
+            }
+            hold.release();
+        }
+        // The hold pipe stays open until the report is read: by then the
+        // child has exec'd or failed, and is past its checks.
+        let report = Report::read(&self.report.0);
+        drop(self.hold);
+        let report = match report {
+            Ok(None) => return Ok(Child { pid }),
+            Ok(Some(report)) => report,
+            Err(error) => {
+                // A child whose report is unreadable must not go on.
+                let _ = sys::kill(pid, libc::SIGKILL, "its report is unreadable");
+                let _ = reap(pid);
+                return Err(Error::Report(error));
+            }
+        };
+        // The child has exited or is about to: reap it.
+        let _ = reap(pid);
+        Err(match (report.step, report.exec, report.errno) {
+            (_, Some(failure), _) => {
+                let program = self.plan.program().to_vec();
+                let path = failure.candidate.and_then(|i| {
+                    // SAFETY: environ, as the child read it.
+                    let path = unsafe { exec::getenv(exec::environment(), b"PATH") };
+                    let all = exec::candidates(&program, path);
+                    all.into_iter().nth(i as usize)
+                });
+                Error::Exec {
+                    program,
+                    path,
+                    failure: failure.into(),
+                }
+            }
+            (crate::child::ChildStep::Sethostname, _, Some(errno)) => Error::Sethostname {
+                name: self.command.hostname.expect("a hostname was set"),
+                errno,
+            },
+            (step, _, errno) => Error::Child { step, errno },
+        })
+    }
+
+    /// A parent step failed: the held child must not run the command.
+    fn kill_held(&self, pid: Pid) {
+        let why = "the child is held, and must not run the command: a step of ours failed";
+        let _ = sys::kill(pid, libc::SIGKILL, why);
+        let _ = reap(pid);
+    }
 }

@@ -1,89 +1,138 @@
-//! Errors: each names the step that failed, the errno and what it means.
+//! What can go wrong while starting a command, and what to tell the user.
 //!
-//! A message reads like `sethostname("x"): EPERM (Operation not permitted):
-//! hint`, so the reader learns which request the kernel refused and why.
-//! [`Error::exit_code`] maps each to the conventional exit status: 127 for a
-//! command not found, 126 for one that cannot be executed, 125 for nsclone's
-//! own failures.
+//! Each error keeps the step that failed as a value (the launcher's
+//! [`Step`], the child's [`ChildStep`], an id map, the exec) with the
+//! errno the kernel answered; its message names the call and the errno,
+//! and for the errors a learner is most likely to meet, adds a hint:
+//!
+//! ```text
+//! clone(CLONE_NEWUTS|SIGCHLD): EPERM (Operation not permitted): creating namespaces needs ...
+//! ```
+//!
+//! The exit status follows the conventions (GNU env, timeout, chroot;
+//! util-linux): 127 when the command was not found, 126 when it could not
+//! be executed, 125 for nsclone's own failures.
 
-use std::ffi::OsString;
-use std::fmt;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
 
 use syscalls::Errno;
 
-use crate::exec::ExecFailure;
-use crate::namespace::{HostnameError, Namespace};
-
-/// Exit code when nsclone itself failed, before the command could run.
-pub const EXIT_LAUNCHER: i32 = 125;
+use crate::child::{ChildStep, ReportError};
+use crate::exec::{ExecFailure, Reason};
+use crate::namespace::time::{self, OffsetRefused};
+use crate::namespace::user::{MapFailed, MapFile};
+use crate::namespace::{Hostname, Namespace};
+use crate::strace::{CloneFlags, ErrnoName};
+use crate::sys::Pid;
+use crate::text::Quoted;
+use crate::wait::EXIT_LAUNCHER;
 
 /// Everything that can go wrong while starting a command.
 #[derive(Debug)]
 pub enum Error {
-    /// The hostname was refused before any system call.
-    Hostname(HostnameError),
-    /// An argument or environment string contains a NUL byte.
-    Nul(OsString),
-    /// A system call of the launcher failed; `call` says which and with what.
-    Syscall {
-        /// The call as it was made, such as `mmap(stack)`.
-        call: String,
+    /// An argument contains a NUL byte, which execve(2) cannot pass.
+    Nul(Vec<u8>),
+    /// Vfork style was asked together with something it cannot serve,
+    /// because the parent sleeps until the child has exec'd.
+    Vfork(Vfork),
+    /// Refused before anything was changed: this kernel, this caller or
+    /// these offsets cannot do what was asked.
+    Refused(Refusal),
+    /// A system call of the launcher failed.
+    Launcher {
+        /// The step it was made for.
+        step: Step,
         /// What the kernel answered.
         errno: Errno,
     },
-    /// Vfork style was asked together with something it cannot serve,
-    /// because the parent sleeps until the child has exec'd; names what.
-    Vfork(&'static str),
-    /// The child found itself in its parent's namespace of this type and
-    /// refused to change anything in it (that would have changed the
-    /// host's hostname, mounts or network).
-    SameNamespace(Namespace),
-    /// The request cannot be carried out by this kernel or this caller;
-    /// refused before anything was changed.
-    Unsupported(&'static str),
+    /// The launcher could not write the child's id maps.
+    Map(MapFailed),
+    /// A step of the child failed, before exec.
+    Child {
+        /// The step.
+        step: ChildStep,
+        /// What the kernel answered; `None` for a check of the child's own
+        /// (a namespace that is the parent's, a parent that died).
+        errno: Option<Errno>,
+    },
     /// The child's sethostname failed.
     Sethostname {
         /// The name it tried to set.
-        name: Vec<u8>,
+        name: Hostname,
         /// What the kernel answered.
         errno: Errno,
     },
     /// The command could not be executed.
     Exec {
         /// The command's name, as given.
-        program: OsString,
+        program: Vec<u8>,
         /// The path whose execve decided the outcome, if any was tried.
-        path: Option<OsString>,
-        /// The child's report.
-        failure: ExecFailure,
-        /// What the parent found when it looked at `path` ([`crate::exec::explain`]).
-        reason: Option<String>,
+        path: Option<Vec<u8>>,
+        /// The child's report (boxed: it holds the first bytes of the file).
+        failure: Box<ExecFailure>,
     },
+    /// The child's report could not be read.
+    Report(ReportError),
+}
+
+/// What vfork style cannot serve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vfork {
+    /// Acting in the parent before exec ([`crate::Command::spawn_with`]).
+    BeforeExec,
+    /// A user namespace, whose id maps the parent writes before exec.
+    User,
+    /// A time namespace before Linux 6.2, which the child would enter only
+    /// at execve, which older kernels do not do.
+    TimeBefore62,
+}
+
+/// Why a request was refused before anything was changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The launcher makes the time namespace, and has several threads.
+    TimeThreads,
+    /// The launcher's `time_for_children` is already another namespace.
+    TimeForChildrenTaken,
+    /// With a user namespace, the child makes the time namespace and enters
+    /// it at execve, which Linux does only since 6.2.
+    TimeUserBefore62,
+    /// A clock offset out of the kernel's range.
+    Offset(OffsetRefused),
+    /// `/proc` is not mounted, and this needs it.
+    NoProc(&'static str),
+}
+
+/// The launcher's steps whose system calls may fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Looking up the identity of its own namespace of this type.
+    Identity(Namespace),
+    /// The report pipe.
+    ReportPipe,
+    /// The hold pipe.
+    HoldPipe,
+    /// Mapping the child's stack.
+    Stack,
+    /// Its time namespace for children.
+    Time(time::Step),
+    /// Blocking signals around clone.
+    SignalMask,
+    /// clone(2), with these flags.
+    Clone(u64),
+    /// Waiting for the child.
+    Wait(Pid),
 }
 
 impl Error {
-    /// A failed system call of the launcher.
-    pub fn syscall(call: impl Into<String>, errno: Errno) -> Error {
-        Error::Syscall {
-            call: call.into(),
-            errno,
-        }
-    }
-
     /// The exit status nsclone ends with for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Exec { failure, .. } => failure.exit_code(),
             _ => EXIT_LAUNCHER,
         }
-    }
-}
-
-/// An errno as its name and meaning: `EPERM (Operation not permitted)`.
-pub fn describe(errno: Errno) -> String {
-    match (errno.name(), errno.description()) {
-        (Some(name), Some(meaning)) => format!("{name} ({meaning})"),
-        _ => format!("errno {}", errno.into_raw()),
     }
 }
 
@@ -94,149 +143,270 @@ const USERNS_RESTRICTED: &str = "the kernel refused an unprivileged user namespa
     by the distribution (AppArmor on Ubuntu 23.10+: \
     kernel.apparmor_restrict_unprivileged_userns=1); run as root instead";
 
-/// A hint for the errors a learner is most likely to meet, from the call
-/// as the error names it and the errno.
-fn hint(call: &str, errno: Errno) -> Option<&'static str> {
-    let user = call.contains("CLONE_NEWUSER");
+/// The hints for the time namespace's offsets, by errno.
+fn offsets_hint(errno: Errno) -> Option<&'static str> {
     match errno {
-        Errno::EPERM | Errno::EACCES if call.starts_with("clone") && user => {
+        Errno::EPERM => Some(
+            "clock offsets need CAP_SYS_TIME in the user namespace that owns the time namespace",
+        ),
+        Errno::ERANGE => {
+            Some("an offset may not make a clock negative, nor push it past about 146 years")
+        }
+        Errno::EACCES => Some("offsets can only be set while no process is in the time namespace"),
+        _ => None,
+    }
+}
+
+/// The hint of a failed launcher step.
+fn launcher_hint(step: Step, errno: Errno) -> Option<&'static str> {
+    let user = |flags: u64| flags & libc::CLONE_NEWUSER as u64 != 0;
+    match (step, errno) {
+        (Step::Clone(flags), Errno::EPERM | Errno::EACCES) if user(flags) => {
             Some(USERNS_RESTRICTED)
         }
-        Errno::EPERM if call.starts_with("clone") => Some(
+        (Step::Clone(_), Errno::EPERM) => Some(
             "creating namespaces needs CAP_SYS_ADMIN: run nsclone as root (sudo), \
              or add --user (-U) to create them inside a user namespace of your own",
         ),
-        Errno::ENOMEM | Errno::EAGAIN if call.starts_with("clone") => {
+        (Step::Clone(_), Errno::ENOMEM | Errno::EAGAIN) => {
             Some("the system is out of memory or processes (see ulimit -u)")
         }
-        Errno::ENOSPC if call.starts_with("clone") && user => Some(
+        (Step::Clone(flags), Errno::ENOSPC) if user(flags) => Some(
             "too many user namespaces, or none allowed: see /proc/sys/user/max_user_namespaces \
              (0 disables them) and the nesting limit of 32",
         ),
-        Errno::ENOSPC if call.starts_with("clone") => {
+        (Step::Clone(_), Errno::ENOSPC) => {
             Some("too many namespaces of this type exist (see /proc/sys/user/max_*_namespaces)")
         }
-        Errno::EPERM if call.contains("unshare(CLONE_NEWTIME)") && call.starts_with("child") => {
-            Some(USERNS_RESTRICTED)
-        }
-        Errno::EPERM if call.contains("unshare(CLONE_NEWTIME)") => Some(
+        (Step::Time(time::Step::Unshare), Errno::EPERM) => Some(
             "a time namespace needs CAP_SYS_ADMIN: run nsclone as root (sudo), or add \
              --user (-U), and the child creates it inside its own user namespace",
         ),
-        Errno::EINVAL if call.contains("CLONE_NEWTIME") => {
-            Some("this kernel has no time namespaces (they need Linux 5.6+ with CONFIG_TIME_NS)")
-        }
-        Errno::EPERM if call.contains("timens_offsets") => Some(
-            "clock offsets need CAP_SYS_TIME in the user namespace that owns the time namespace",
-        ),
-        Errno::ERANGE if call.contains("timens_offsets") => {
-            Some("an offset may not make a clock negative, nor push it past about 146 years")
-        }
-        Errno::EACCES if call.contains("timens_offsets") => {
-            Some("offsets can only be set while no process is in the time namespace")
-        }
-        Errno::EPERM if call.contains("_map\"") => Some(
-            "the kernel refused the map: without CAP_SETUID/CAP_SETGID over the parent user \
-             namespace, a process may map only its own effective id, once, and gid_map only \
-             after setgroups is denied",
-        ),
-        Errno::EPERM if call.contains("MS_PRIVATE") => Some(
+        (Step::Time(time::Step::Unshare), Errno::EINVAL) => Some(NO_TIME_NAMESPACES),
+        (Step::Time(time::Step::Offsets), errno) => offsets_hint(errno),
+        (Step::Identity(_), Errno::ENOENT | Errno::ENOTTY | Errno::EINVAL) => Some(NO_PROC),
+        _ => None,
+    }
+}
+
+const NO_TIME_NAMESPACES: &str =
+    "this kernel has no time namespaces (they need Linux 5.6+ with CONFIG_TIME_NS)";
+
+const NO_PROC: &str = "/proc is not mounted, and this kernel cannot tell a namespace \
+    through a pidfd either (Linux 6.11+): mount /proc";
+
+/// The hint of a failed child step.
+fn child_hint(step: ChildStep, errno: Errno) -> Option<&'static str> {
+    match (step, errno) {
+        (ChildStep::UnshareTime, Errno::EPERM) => Some(USERNS_RESTRICTED),
+        (ChildStep::UnshareTime, Errno::EINVAL) => Some(NO_TIME_NAMESPACES),
+        (ChildStep::TimeOffsets, errno) => offsets_hint(errno),
+        (ChildStep::MakePrivate, Errno::EPERM) => Some(
             "changing mount propagation needs CAP_SYS_ADMIN in the user namespace that owns \
              the mount namespace",
         ),
-        Errno::EPERM if call.contains("\"proc\"") => Some(
+        (ChildStep::MountProc, Errno::EPERM) => Some(
             "mounting proc needs CAP_SYS_ADMIN over the PID namespace; inside a user namespace \
              the kernel also wants a fully visible /proc on the host (none of its files hidden \
              by over-mounts, as container runtimes do)",
         ),
-        Errno::EPERM | Errno::EACCES if call.contains("SIOCSIFFLAGS") => Some(
+        (ChildStep::LoopbackUp, Errno::EPERM | Errno::EACCES) => Some(
             "bringing lo up needs CAP_NET_ADMIN in the user namespace that owns the network \
              namespace",
         ),
+        (
+            ChildStep::UtsIdentity | ChildStep::MntIdentity | ChildStep::NetIdentity,
+            Errno::ENOENT | Errno::ENOTTY | Errno::EINVAL,
+        ) => Some(NO_PROC),
         _ => None,
+    }
+}
+
+/// The call a launcher step makes, as messages name it.
+struct Call(Step);
+
+impl fmt::Display for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Step::Identity(ns) => write!(f, "stat(\"/proc/self/ns/{ns}\")"),
+            Step::ReportPipe => f.write_str("pipe2(report pipe)"),
+            Step::HoldPipe => f.write_str("pipe2(hold pipe)"),
+            Step::Stack => f.write_str("mmap(child stack)"),
+            Step::Time(time::Step::OpenForChildren) => {
+                f.write_str("open(\"/proc/self/ns/time_for_children\")")
+            }
+            Step::Time(time::Step::Unshare) => f.write_str("unshare(CLONE_NEWTIME)"),
+            Step::Time(time::Step::Offsets) => f.write_str("write(\"/proc/self/timens_offsets\")"),
+            Step::Time(time::Step::Restore) => {
+                f.write_str("setns(time_for_children, CLONE_NEWTIME)")
+            }
+            Step::SignalMask => f.write_str("rt_sigprocmask"),
+            Step::Clone(flags) => write!(f, "clone({})", CloneFlags(flags)),
+            Step::Wait(pid) => write!(f, "wait4({pid})"),
+        }
+    }
+}
+
+/// `: HINT`, if there is one.
+fn hint(f: &mut fmt::Formatter<'_>, hint: Option<&str>) -> fmt::Result {
+    match hint {
+        Some(hint) => write!(f, ": {hint}"),
+        None => Ok(()),
+    }
+}
+
+impl fmt::Display for Vfork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Vfork::BeforeExec => "acting in the parent before exec (--show-ns)",
+            Vfork::User => "a user namespace: the parent writes its uid and gid maps before exec",
+            Vfork::TimeBefore62 => {
+                "a time namespace before Linux 6.2: the child would enter it only at \
+                 execve, which older kernels do not do"
+            }
+        })
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Offset(refused) => return refused.fmt(f),
+            Refusal::NoProc(what) => return write!(f, "{what}: /proc is not mounted"),
+            _ => {}
+        }
+        f.write_str("cannot do that here: ")?;
+        f.write_str(match self {
+            Refusal::TimeThreads => {
+                "a time namespace without --user is made by the launcher, which must \
+                 have a single thread (timens_offsets and setns(2) act on the whole process)"
+            }
+            Refusal::TimeForChildrenTaken => {
+                "the launcher already has a time_for_children of its own"
+            }
+            _ => {
+                "with --user, the child creates the time namespace and enters it at execve, \
+                 which Linux does only since 6.2; run as root without --user instead"
+            }
+        })
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Hostname(e) => write!(f, "hostname: {e}"),
             Error::Nul(s) => write!(
                 f,
-                "{s:?}: arguments and environment cannot contain NUL bytes"
+                "{}: arguments and environment cannot contain NUL bytes",
+                Quoted(s)
             ),
-            Error::Syscall { call, errno } => {
-                write!(f, "{call}: {}", describe(*errno))?;
-                match hint(call, *errno) {
-                    Some(hint) => write!(f, ": {hint}"),
-                    None => Ok(()),
-                }
-            }
             Error::Vfork(what) => write!(
                 f,
                 "vfork style cannot serve {what}: the parent sleeps until the command \
                  has exec'd (use the default fork style)"
             ),
-            Error::SameNamespace(ns) => write!(
-                f,
-                "child: refusing to change its {ns} namespace: it is the parent's, \
-                 so the host's {} would change",
-                ns.isolates()
-            ),
-            Error::Unsupported(why) => write!(f, "cannot do that here: {why}"),
-            Error::Sethostname { name, errno } => {
-                let name = String::from_utf8_lossy(name);
-                write!(f, "sethostname({name:?}): {}", describe(*errno))?;
-                match *errno {
-                    Errno::EINVAL => write!(f, ": hostnames are at most 64 bytes"),
-                    Errno::EPERM => write!(
-                        f,
-                        ": needs CAP_SYS_ADMIN in the user namespace that owns the UTS \
-                         namespace (with --user, a distribution that restricts unprivileged \
-                         user namespaces, such as Ubuntu 23.10+ with AppArmor, leaves the \
-                         child without capabilities)"
+            Error::Refused(refusal) => refusal.fmt(f),
+            Error::Launcher { step, errno } => {
+                write!(f, "{}: {}", Call(*step), ErrnoName(*errno))?;
+                hint(f, launcher_hint(*step, *errno))
+            }
+            Error::Map(failed) => {
+                write!(f, "{failed}: {}", ErrnoName(failed.errno))?;
+                let map = matches!(failed.file, MapFile::UidMap | MapFile::GidMap);
+                hint(
+                    f,
+                    (map && failed.errno == Errno::EPERM).then_some(
+                        "the kernel refused the map: without CAP_SETUID/CAP_SETGID over the \
+                         parent user namespace, a process may map only its own effective id, \
+                         once, and gid_map only after setgroups is denied",
                     ),
-                    _ => Ok(()),
-                }
+                )
+            }
+            Error::Child { step, errno: None } => match step.not_new() {
+                Some(ns) => write!(
+                    f,
+                    "child: refusing to change its {ns} namespace: it is the parent's, \
+                     so the host's {} would change",
+                    ns.isolates()
+                ),
+                None => f.write_str(
+                    "child: the parent died before the parent-death signal was armed \
+                     (getppid), so the command does not run",
+                ),
+            },
+            Error::Child {
+                step,
+                errno: Some(errno),
+            } => {
+                write!(f, "child: {}: {}", step.call(), ErrnoName(*errno))?;
+                hint(f, child_hint(*step, *errno))
+            }
+            Error::Sethostname { name, errno } => {
+                write!(f, "sethostname({name}): {}", ErrnoName(*errno))?;
+                hint(
+                    f,
+                    match *errno {
+                        Errno::EINVAL => Some("hostnames are at most 64 bytes"),
+                        Errno::EPERM => Some(
+                            "needs CAP_SYS_ADMIN in the user namespace that owns the UTS \
+                             namespace (with --user, a distribution that restricts \
+                             unprivileged user namespaces, such as Ubuntu 23.10+ with \
+                             AppArmor, leaves the child without capabilities)",
+                        ),
+                        _ => None,
+                    },
+                )
             }
             Error::Exec {
                 program,
                 path,
                 failure,
-                reason,
             } => {
-                let errno = describe(failure.errno);
-                match (path, reason) {
-                    (Some(path), _) if failure.exit_code() == 126 => {
-                        let reason = reason.as_deref().unwrap_or("cannot execute");
-                        write!(f, "execve({path:?}): {errno}: {reason}")
+                let errno = ErrnoName(failure.errno);
+                match path {
+                    Some(path) if failure.exit_code() != crate::wait::EXIT_NOT_FOUND => {
+                        write!(f, "execve({}): {errno}: {}", Quoted(path), Reason(failure))
                     }
-                    _ => write!(f, "execvp({program:?}): {errno}: command not found"),
+                    _ => write!(
+                        f,
+                        "execvp({}): {errno}: {}",
+                        Quoted(program),
+                        Reason(failure)
+                    ),
                 }
             }
+            Error::Report(ReportError::Read(errno)) => {
+                write!(f, "read(report pipe): {}", ErrnoName(*errno))
+            }
+            Error::Report(ReportError::Garbled(len)) => write!(
+                f,
+                "read(report pipe): the child's report is garbled ({len} bytes)"
+            ),
         }
     }
 }
 
-impl std::error::Error for Error {}
-
-impl From<HostnameError> for Error {
-    fn from(e: HostnameError) -> Error {
-        Error::Hostname(e)
-    }
-}
+impl core::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn message(call: &str, errno: Errno) -> String {
-        Error::syscall(call, errno).to_string()
+    fn launcher(step: Step, errno: Errno) -> String {
+        Error::Launcher { step, errno }.to_string()
+    }
+
+    fn child(step: ChildStep, errno: Errno) -> String {
+        Error::Child {
+            step,
+            errno: Some(errno),
+        }
+        .to_string()
     }
 
     #[test]
     fn messages_name_the_call_and_the_errno() {
-        let m = message("unshare(CLONE_NEWTIME)", Errno::EPERM);
+        let m = launcher(Step::Time(time::Step::Unshare), Errno::EPERM);
         assert!(
             m.starts_with("unshare(CLONE_NEWTIME): EPERM (Operation not permitted): "),
             "{m}"
@@ -245,61 +415,69 @@ mod tests {
 
     #[test]
     fn clone_refusals_point_to_root_or_user() {
-        let m = message("clone(CLONE_NEWUTS|CLONE_NEWPID|SIGCHLD)", Errno::EPERM);
+        let uts = (libc::CLONE_NEWUTS | libc::SIGCHLD) as u64;
+        let pid = Step::Clone(uts | libc::CLONE_NEWPID as u64);
+        let m = launcher(pid, Errno::EPERM);
+        assert!(
+            m.starts_with("clone(CLONE_NEWUTS|CLONE_NEWPID|SIGCHLD): EPERM"),
+            "{m}"
+        );
         assert!(m.contains("--user") && m.contains("root"), "{m}");
-        let m = message("clone(CLONE_NEWUTS|CLONE_NEWUSER|SIGCHLD)", Errno::EPERM);
+        let user = Step::Clone(uts | libc::CLONE_NEWUSER as u64);
+        let m = launcher(user, Errno::EPERM);
         assert!(
             m.contains("AppArmor") && m.contains("max_user_namespaces"),
             "{m}"
         );
-        let m = message("clone(CLONE_NEWUTS|CLONE_NEWUSER|SIGCHLD)", Errno::ENOSPC);
-        assert!(m.contains("max_user_namespaces"), "{m}");
+        assert!(launcher(user, Errno::ENOSPC).contains("max_user_namespaces"));
     }
 
     #[test]
     fn each_namespace_step_has_a_hint() {
+        let map = |file| {
+            Error::Map(MapFailed {
+                file,
+                pid: 42,
+                id: 1000,
+                errno: Errno::EPERM,
+            })
+            .to_string()
+        };
         let cases = [
-            ("unshare(CLONE_NEWTIME)", Errno::EPERM, "--user"),
-            ("child: unshare(CLONE_NEWTIME)", Errno::EPERM, "AppArmor"),
             (
-                "write(\"/proc/self/timens_offsets\", \"monotonic 1 0\")",
-                Errno::EPERM,
+                launcher(Step::Time(time::Step::Unshare), Errno::EPERM),
+                "--user",
+            ),
+            (child(ChildStep::UnshareTime, Errno::EPERM), "AppArmor"),
+            (
+                launcher(Step::Time(time::Step::Offsets), Errno::EPERM),
                 "CAP_SYS_TIME",
             ),
-            (
-                "write(\"/proc/self/timens_offsets\", \"monotonic -9 0\")",
-                Errno::ERANGE,
-                "negative",
-            ),
-            (
-                "write(\"/proc/42/uid_map\", \"0 1000 1\")",
-                Errno::EPERM,
-                "own",
-            ),
-            (
-                "write(\"/proc/42/gid_map\", \"0 1000 1\")",
-                Errno::EPERM,
-                "setgroups",
-            ),
-            (
-                &format!("child: {}", crate::namespace::mount::MAKE_PRIVATE),
-                Errno::EPERM,
-                "propagation",
-            ),
-            (
-                &format!("child: {}", crate::namespace::mount::MOUNT_PROC),
-                Errno::EPERM,
-                "fully visible",
-            ),
-            (
-                &format!("child: {}", crate::namespace::net::SET_FLAGS),
-                Errno::EPERM,
-                "CAP_NET_ADMIN",
-            ),
+            (child(ChildStep::TimeOffsets, Errno::ERANGE), "negative"),
+            (map(MapFile::UidMap), "own"),
+            (map(MapFile::GidMap), "setgroups"),
+            (child(ChildStep::MakePrivate, Errno::EPERM), "propagation"),
+            (child(ChildStep::MountProc, Errno::EPERM), "fully visible"),
+            (child(ChildStep::LoopbackUp, Errno::EPERM), "CAP_NET_ADMIN"),
+            (child(ChildStep::UtsIdentity, Errno::ENOENT), "mount /proc"),
         ];
-        for (call, errno, needle) in cases {
-            let m = message(call, errno);
-            assert!(m.contains(needle), "{call}: no {needle:?} in {m}");
+        for (message, needle) in cases {
+            assert!(message.contains(needle), "no {needle:?} in {message}");
+            assert!(!message.contains('\n'), "one line: {message}");
         }
+    }
+
+    #[test]
+    fn a_namespace_that_is_the_parents_is_named() {
+        let m = Error::Child {
+            step: ChildStep::UtsNotNew,
+            errno: None,
+        }
+        .to_string();
+        assert_eq!(
+            m,
+            "child: refusing to change its uts namespace: it is the parent's, \
+             so the host's hostname would change"
+        );
     }
 }

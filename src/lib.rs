@@ -3,32 +3,44 @@
 //!
 //! The launch, in the order it happens (each step has its own module):
 //!
-//! 1. [`exec`]: the parent prepares argv, envp and the PATH candidates,
-//!    because the child may not allocate;
-//! 2. [`stack`]: it maps the child's stack with mmap(2), a guard page below;
+//! 1. [`start`]: the nsclone binary begins at its own `_start`, and reads
+//!    its arguments and environment where the kernel left them; [`cli`]
+//!    parses them; [`credentials`]: it refuses to run set-user-ID;
+//! 2. [`command`] prepares: the parent checks what cannot work here, then
+//!    [`exec`] keeps argv and the environment for execve as they are, and
+//!    [`stack`] maps the child's stack with mmap(2), a guard page below;
 //! 3. [`namespace::time`]: for a time namespace, it unshares one for its
 //!    children (clone(2) cannot create that type);
-//! 4. [`signal`]: it blocks signals, so that nothing leaks into the child;
-//! 5. [`clone`]: clone(2) with `CLONE_NEWUTS` and the other `CLONE_NEW*`
+//! 4. [`clone`]: clone(2) with `CLONE_NEWUTS` and the other `CLONE_NEW*`
 //!    flags (and `CLONE_VM|CLONE_VFORK` in vfork style), through an assembly
-//!    trampoline, because the child starts on an empty stack;
-//! 6. [`namespace::user`]: with a user namespace, the parent writes the
+//!    trampoline ([`arch`]), because the child starts on an empty stack;
+//! 5. [`namespace::user`]: with a user namespace, the parent writes the
 //!    child's uid and gid maps while the child waits;
-//! 7. [`namespace`]: the child checks that each namespace it changes is not
-//!    the parent's, then sets the hostname with sethostname(2), makes its
-//!    mounts private ([`namespace::mount`]) and brings `lo` up
-//!    ([`namespace::net`]);
-//! 8. [`exec`]: it execs the command with execve(2), searching PATH itself;
-//! 9. [`wait`]: the parent waits with wait4(2) and ends as its child did.
+//! 6. [`child`]: the child checks that each namespace it changes is not the
+//!    parent's ([`namespace`]), then sets the hostname with sethostname(2),
+//!    makes its mounts private ([`namespace::mount`]), brings `lo` up
+//!    ([`namespace::net`]), and execs the command, searching PATH itself
+//!    ([`exec`]);
+//! 7. [`supervise`]: the parent waits with wait4(2), passes signals on, and
+//!    ends as its child did.
 //!
-//! Before any of it, the binary checks its [`credentials`]: it refuses to
-//! run set-user-ID.
+//! Read bottom-up, the modules never import upwards:
 //!
-//! [`command`] tells that story in one place, the parent's side, and
-//! [`child`] the child's, between clone and exec; [`sys`] is the only module
-//! that makes system calls, and with `--trace` each of its functions writes
-//! the call it made, decoded, with why ([`trace`]). Unsafe code is confined
-//! to the modules that need it, and each block says why it is sound.
+//! - the processor: [`arch`], the only assembly;
+//! - plain data, no system calls: [`signal`], [`wait`] (statuses and exit
+//!   codes), [`text`] (formatting without a heap), [`strace`] (strace's
+//!   notation), [`start`] (the initial stack);
+//! - [`trace`], the mechanism of `--trace`; then [`sys`], the only module
+//!   that makes system calls, each function traced;
+//! - the steps: [`stack`], [`clone`], [`exec`], [`namespace`],
+//!   [`credentials`], [`child`];
+//! - [`error`], then [`command`] (the parent's story) and [`supervise`];
+//! - for the nsclone binary: [`cli`], [`show`] (`--show-ns`), [`runtime`]
+//!   (a heap, panics and messages, without std).
+//!
+//! The library is `#![no_std]` (with `alloc` for a caller's own argv and
+//! `--show-ns`), so the same code runs in the nsclone binary, which has
+//! neither libc nor std, and in ordinary std programs:
 //!
 //! ```no_run
 //! use nsclone::Command;
@@ -44,9 +56,15 @@
 //! # Ok::<(), nsclone::Error>(())
 //! ```
 
+#![cfg_attr(not(test), no_std)]
 #![deny(missing_docs, unsafe_code)]
 
+extern crate alloc;
+
+#[allow(unsafe_code)]
+pub mod arch;
 pub mod child;
+pub mod cli;
 #[allow(unsafe_code)]
 pub mod clone;
 #[allow(unsafe_code)]
@@ -56,14 +74,26 @@ pub mod error;
 #[allow(unsafe_code)]
 pub mod exec;
 pub mod namespace;
+#[allow(unsafe_code)]
+pub mod runtime;
+pub mod show;
 pub mod signal;
 #[allow(unsafe_code)]
 pub mod stack;
 #[allow(unsafe_code)]
+pub mod start;
+#[allow(unsafe_code)]
+pub mod strace;
+pub mod supervise;
+#[allow(unsafe_code)]
 pub mod sys;
+pub mod text;
 #[allow(unsafe_code)]
 pub mod trace;
 pub mod wait;
+
+#[cfg(test)]
+mod cli_props;
 
 pub use command::{Child, Command};
 pub use error::Error;

@@ -1,179 +1,304 @@
-//! The nsclone command: parse the command line, launch, end like the child.
-//! The mechanics are in the library; see `src/lib.rs` for the tour.
+//! The nsclone command, a program without libc or std.
 //!
-//! Start-up: there is no Rust `fn main`. The C runtime calls the `main`
-//! below directly, so std's own start-up does not run. That start-up would
-//! set SIGPIPE to "ignored", which exec passes on to the command (`yes |
-//! head -1` would then never end by SIGPIPE); and it reads /proc/self/maps
-//! and installs an alternate signal stack and handlers to report stack
-//! overflows, about twenty system calls the launcher does not need. std
-//! still works without it: it reads the arguments and environment itself.
+//! The kernel starts it at `_start` ([`nsclone::program_start!`]), which
+//! calls [`start`] with the stack the kernel built: the arguments, the
+//! environment and the auxiliary vector are read there ([`nsclone::start`]),
+//! and from then on every system call the launcher makes is one of
+//! [`nsclone::sys`]'s, traced with `--trace`, up to its exit_group(2). No C
+//! runtime start-up runs before it (about fifteen system calls, and dozens
+//! of CPUID instructions that each trap to the hypervisor on a virtual
+//! machine), and nothing is copied: the command's argv and environment go to
+//! execve(2) as the kernel placed them on this stack.
+//!
+//! What std would have given, the library gives small ([`nsclone::runtime`]):
+//! a heap that only grows, a panic handler that prints one line and exits
+//! 125, messages written with one write(2) whose failure is ignored. The
+//! binary is linked static and without start files (`build.rs`).
+//!
+//! The mechanics are in the library; see `src/lib.rs` for the tour.
 
-// Test builds keep the harness's own main, which runs the unit tests.
-#![cfg_attr(not(test), no_main)]
+#![no_std]
+#![no_main]
 #![deny(unsafe_code)]
 
-mod cli;
-#[cfg(test)]
-mod cli_props;
+use core::ffi::c_char;
+use core::panic::PanicInfo;
+use core::ptr;
 
-use std::ffi::OsString;
-use std::io::Write;
-use std::process::exit;
+use nsclone::cli::{self, Action, Options};
+use nsclone::credentials::Ids;
+use nsclone::error::{Step, Vfork};
+use nsclone::exec;
+use nsclone::namespace::{self, Namespace};
+use nsclone::runtime::{self, Arena};
+use nsclone::signal::{Disposition, SigSet};
+use nsclone::start::InitialStack;
+use nsclone::supervise;
+use nsclone::text::Words;
+use nsclone::wait::{EXIT_LAUNCHER, WaitStatus};
+use nsclone::{Command, Error, show, sys, trace};
 
-use nsclone::error::EXIT_LAUNCHER;
-use nsclone::namespace::Namespace;
-use nsclone::signal::{self, Disposition, SUPERVISED, SigSet};
-use nsclone::{Command, Error, WaitStatus, credentials, namespace, sys, trace};
+nsclone::program_start!(start);
+nsclone::memory_functions!();
 
-use cli::{Action, Options};
+/// The heap: see [`nsclone::runtime`].
+#[global_allocator]
+static HEAP: Arena = Arena::new();
 
-/// The program's entry, called by the C runtime with argc and argv, which
-/// std reads on its own (`std::env::args_os`).
-// SAFETY (no_mangle): this is the program's only symbol named `main`, with
-// the C signature the runtime expects.
-#[cfg(not(test))]
+#[panic_handler]
+fn panic(info: &PanicInfo<'_>) -> ! {
+    runtime::panic(info)
+}
+
+/// `core` and `alloc` come compiled for unwinding: their cleanup code names
+/// `_Unwind_Resume` (libgcc's) and the personality routine that std would
+/// bring. nsclone never unwinds (a panic ends it, see [`panic`]), so
+/// neither is ever reached; the linker only needs them named.
 #[allow(unsafe_code)]
 #[unsafe(no_mangle)]
-extern "C" fn main(
-    _argc: std::ffi::c_int,
-    _argv: *const *const std::ffi::c_char,
-) -> std::ffi::c_int {
-    run()
+extern "C" fn _Unwind_Resume() -> ! {
+    nsclone::arch::trap()
+}
+
+/// See [`_Unwind_Resume`].
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+extern "C" fn rust_eh_personality() -> ! {
+    nsclone::arch::trap()
+}
+
+/// The process's environment. In a C program libc defines it and its
+/// start-up sets it from the stack; here [`start`] does, and the library
+/// reads it as execvp(3) would.
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+static mut environ: *const *const c_char = ptr::null();
+
+/// Where `_start` leads: `sp` is the stack pointer the kernel gave.
+#[allow(unsafe_code)]
+extern "C" fn start(sp: *const usize) -> ! {
+    // SAFETY: `_start` passes its initial stack pointer, untouched.
+    let stack = unsafe { InitialStack::from_sp(sp) };
+    // SAFETY: one thread, and nothing has read `environ` yet.
+    unsafe { environ = stack.envp };
+    main(&stack)
 }
 
 /// Parse, launch, and end as the child did.
-#[cfg_attr(test, allow(dead_code))]
-fn run() -> ! {
-    // First of all: a set-user-ID nsclone would run any command as root.
-    if let Err(refused) = credentials::refuse_setuid() {
-        eprintln!("nsclone: {refused}");
-        exit(EXIT_LAUNCHER);
-    }
-    let options = match cli::parse(std::env::args_os().skip(1), std::env::var_os("SHELL")) {
+fn main(stack: &InitialStack) -> ! {
+    let options = match cli::parse(stack.args()) {
         Ok(Action::Run(options)) => options,
-        Ok(Action::Help) => {
-            print!("{}", cli::HELP);
-            exit(0);
-        }
+        Ok(Action::Help) => print(cli::HELP.as_bytes()),
         Ok(Action::Version) => {
-            println!("nsclone {}", env!("CARGO_PKG_VERSION"));
-            exit(0);
+            print(concat!("nsclone ", env!("CARGO_PKG_VERSION"), "\n").as_bytes())
         }
-        Err(message) => {
-            eprintln!("nsclone: {message} (see nsclone --help)");
-            exit(EXIT_LAUNCHER);
-        }
+        Err(error) => fail(format_args!("{error} (see nsclone --help)"), EXIT_LAUNCHER),
     };
-    match launch(&options) {
-        Ok(status) => signal::exit_like(status),
-        Err(error) => {
-            eprintln!("nsclone: {error}");
-            exit(error.exit_code());
-        }
+    if options.trace {
+        trace::enable();
+        // The trace signs each line with the pid it learns here.
+        sys::getpid();
+    }
+    open_standard_descriptors();
+    // The kernel says, at exec, whether we run with more rights than our
+    // caller; a set-user-ID nsclone would run any command as root.
+    let ids = Ids::at_exec(stack);
+    if let Err(refused) = ids.refuse_more_rights() {
+        fail(format_args!("{refused}"), EXIT_LAUNCHER);
+    }
+    // The command: the rest of our own argv, or the shell.
+    let shell = [shell(), ptr::null()];
+    let argv = match options.command {
+        // SAFETY: the command's words are the tail of the kernel's argv,
+        // NULL-terminated, alive until the process ends.
+        #[allow(unsafe_code)]
+        Some(first) => unsafe { stack.argv.add(1 + first) },
+        None => shell.as_ptr(),
+    };
+    // SAFETY: as above; `shell` lives in this frame, which never returns.
+    #[allow(unsafe_code)]
+    let mut command = unsafe { Command::from_raw_argv(argv) };
+    options.apply(&mut command);
+    match launch(&options, &mut command, ids) {
+        Ok(status) => supervise::exit_like(status),
+        Err(error) => fail(
+            format_args!("{}", Message(&error, &options)),
+            error.exit_code(),
+        ),
     }
 }
 
 /// Run the command and wait for it, forwarding signals.
-fn launch(options: &Options) -> Result<WaitStatus, Error> {
-    if options.trace {
-        trace::enable();
-    }
+fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStatus, Error> {
+    let signals = |errno| Error::Launcher {
+        step: Step::SignalMask,
+        errno,
+    };
     // Block the signals we supervise before the child exists, so that none
     // is lost (or kills us) in between; the child starts with the original.
-    let original = signal::block(SUPERVISED).map_err(|e| Error::syscall("rt_sigprocmask", e))?;
-    let mut command = Command::new(&options.command[0]);
+    let original = supervise::block().map_err(signals)?;
     command
-        .args(&options.command[1..])
-        .hostname(options.hostname.clone())
         .signal_mask(original)
-        // No std runtime start-up ran (see the top of this file), so SIGPIPE
-        // is as the caller left it: the command inherits it, as with exec.
-        .signal_defaults(SigSet::EMPTY)
-        .vfork(options.vfork);
+        // No std runtime ran, so SIGPIPE is as the caller left it: the
+        // command inherits it, as with any exec.
+        .signal_defaults(SigSet::EMPTY);
     // Ignoring SIGCHLD tells the kernel to reap children at once and send
     // no SIGCHLD: we would never learn how the command ended, nor wake up.
     // A caller may have left it ignored (it survives exec): take it back for
     // ourselves, and give it to the command again just before its exec.
     if sys::sigaction_disposition(libc::SIGCHLD) == Ok(Disposition::Ignore) {
-        sys::sigaction_default(libc::SIGCHLD).map_err(|e| Error::syscall("rt_sigaction", e))?;
+        sys::sigaction_default(libc::SIGCHLD).map_err(signals)?;
         command.signal_ignores(SigSet::EMPTY.with(libc::SIGCHLD));
     }
-    if let Some(sig) = options.kill_child {
-        command.parent_death_signal(sig);
-    }
-    for ns in options.namespaces.iter() {
-        command.namespace(ns);
-    }
-    if options.mount_proc {
-        command.mount_proc();
-    }
-    if !options.clock_offsets.is_empty() {
-        command.clock_offsets(options.clock_offsets);
-    }
-
+    // Holding the child until the announcement is printed keeps it before
+    // the command's own output. In vfork style the launcher cannot hold the
+    // child (it sleeps until the exec), so it announces right after.
+    let hold = options.show_ns || !(options.quiet || options.vfork);
+    let checked = command.check(hold)?;
     if !options.quiet {
-        let host = namespace::hostname().unwrap_or_default();
-        let names: Vec<&str> = options.namespaces.iter().map(Namespace::name).collect();
-        say(format!(
-            "nsclone: setting up new namespaces ({}) with hostname {} (the host keeps {:?})\n",
-            names.join(", "),
-            options.hostname,
-            String::from_utf8_lossy(&host)
-        ));
-        if options.namespaces.contains(Namespace::User) {
-            say(format!(
-                "nsclone: uid {} and gid {} are 0 (root) in the new user namespace\n",
-                sys::geteuid(),
-                sys::getegid()
-            ));
-        }
+        announce_namespaces(options, command, ids);
     }
     let announce = |pid| {
         if options.show_ns {
-            say(namespace::comparison(sys::getpid(), pid));
-            let ns = options.namespaces;
+            runtime::write_text(show::comparison(sys::getpid(), pid).as_bytes());
+            let ns = command.namespaces();
             if ns.contains(Namespace::Time) && ns.contains(Namespace::User) && !options.quiet {
-                say(
+                runtime::say(format_args!(
                     "nsclone: with --user the child makes its time namespace after this table, \
-                     and the command enters it when it execs\n"
-                        .to_string(),
-                );
+                     and the command enters it when it execs"
+                ));
             }
         }
         if !options.quiet {
-            say(format!(
-                "nsclone: running {} as pid {pid}\n",
-                words(&options.command)
+            runtime::say(format_args!(
+                "nsclone: running {} as pid {pid}",
+                Words(command.words())
             ));
         }
     };
-    // Holding the child until the announcement is printed keeps it before
-    // the command's own output. In vfork style the launcher cannot hold the
-    // child (it sleeps until the exec), so it announces right after; the
-    // parser has already refused --show-ns with --vfork.
-    let child = if options.show_ns || !(options.quiet || options.vfork) {
-        command.spawn_with(announce)?
+    let child = if hold {
+        checked.spawn_with(announce)?
     } else {
-        let child = command.spawn()?;
+        let child = checked.spawn()?;
         if !options.quiet {
             announce(child.pid());
         }
         child
     };
     let pid = child.pid();
-    signal::supervise(pid).map_err(|e| Error::syscall(format!("wait4({pid})"), e))
+    supervise::supervise(pid).map_err(|errno| Error::Launcher {
+        step: Step::Wait(pid),
+        errno,
+    })
 }
 
-/// Write `text` on standard error with one write(2), so that the child's
-/// trace lines, written at the same time, cannot cut it in two (`eprintln!`
-/// writes each piece of its format separately).
-fn say(text: String) {
-    let _ = std::io::stderr().write_all(text.as_bytes());
+/// `nsclone: setting up new namespaces (uts) with hostname "newhostname"
+/// (the host keeps "vm")`, and with a user namespace who is root in it.
+fn announce_namespaces(options: &Options, command: &Command, ids: Ids) {
+    let mut host = [0; 65];
+    let len = namespace::hostname(&mut host).unwrap_or(0);
+    let names = command.namespaces().iter().map(|ns| ns.name().as_bytes());
+    runtime::say(format_args!(
+        "nsclone: setting up new namespaces ({}) with hostname {} (the host keeps {})",
+        Joined(names),
+        options.hostname,
+        nsclone::text::Quoted(&host[..len])
+    ));
+    if command.namespaces().contains(Namespace::User) {
+        runtime::say(format_args!(
+            "nsclone: uid {} and gid {} are 0 (root) in the new user namespace",
+            ids.uid.1, ids.gid.1
+        ));
+    }
 }
 
-/// A command line as the article prints it: `[sh -c 'echo hi']`.
-fn words(command: &[OsString]) -> String {
-    let words: Vec<_> = command.iter().map(|w| w.to_string_lossy()).collect();
-    format!("{words:?}")
+/// Words joined by `, `.
+struct Joined<I>(I);
+
+impl<'a, I: Iterator<Item = &'a [u8]> + Clone> core::fmt::Display for Joined<I> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (i, word) in self.0.clone().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(core::str::from_utf8(word).unwrap_or("?"))?;
+        }
+        Ok(())
+    }
+}
+
+/// An error as the command line words it: what vfork style cannot serve is
+/// named by the options that asked for it.
+struct Message<'a>(&'a Error, &'a Options);
+
+impl core::fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Error::Vfork(Vfork::BeforeExec) if self.1.show_ns => f.write_str(
+                "--vfork cannot serve --show-ns: nsclone sleeps until the command has \
+                 exec'd, too late to show the child's namespaces before it runs",
+            ),
+            Error::Vfork(Vfork::User) => f.write_str(
+                "--vfork cannot serve --user: nsclone sleeps until the command has exec'd, \
+                 too late to write the child's uid and gid maps",
+            ),
+            error => error.fmt(f),
+        }
+    }
+}
+
+/// The shell to run without a command: `$SHELL`, unless unset or empty,
+/// else /bin/sh.
+fn shell() -> *const c_char {
+    // SAFETY: `environ` is the kernel's envp, NULL-terminated.
+    #[allow(unsafe_code)]
+    let value = unsafe { exec::getenv(exec::environment(), b"SHELL") };
+    match value {
+        // The value ends where its "NAME=value" string ends, with a NUL.
+        Some(value) if !value.is_empty() => value.as_ptr().cast(),
+        _ => cli::DEFAULT_SHELL.as_ptr(),
+    }
+}
+
+/// Make sure descriptors 0, 1 and 2 are open, as set-user-ID programs and
+/// init systems do: a caller may have closed them, and then the next
+/// descriptors nsclone opens (its pipes) would take their numbers, and
+/// nsclone's messages and trace lines would land in its own pipes. A closed
+/// one is opened on /dev/null, which the command then inherits.
+fn open_standard_descriptors() {
+    for fd in 0..=2 {
+        let why = "is it open? a closed one would be taken by our own pipes";
+        if sys::fcntl_getfd(fd, why) != Err(syscalls::Errno::EBADF) {
+            continue;
+        }
+        // The lowest free number is `fd`: those below it are open.
+        let why = "closed: /dev/null in its place, for us and the command";
+        match sys::open_inherited(c"/dev/null", libc::O_RDWR, why) {
+            Ok(null) => core::mem::forget(null),
+            Err(_) => sys::exit_group(EXIT_LAUNCHER),
+        }
+    }
+}
+
+/// Print `text` on standard output and exit 0; if it cannot be written,
+/// say so, as coreutils do, and exit 1.
+fn print(text: &[u8]) -> ! {
+    let mut rest = text;
+    while !rest.is_empty() {
+        match sys::write(libc::STDOUT_FILENO, rest) {
+            Ok(n) if n > 0 => rest = &rest[n..],
+            Ok(_) => fail(format_args!("write error"), 1),
+            Err(errno) => fail(
+                format_args!("write error: {}", errno.description().unwrap_or("?")),
+                1,
+            ),
+        }
+    }
+    sys::exit_group(0)
+}
+
+/// Say `message` (after `nsclone: `) and exit with `code`.
+fn fail(message: core::fmt::Arguments<'_>, code: i32) -> ! {
+    runtime::say(format_args!("nsclone: {message}"));
+    sys::exit_group(code)
 }

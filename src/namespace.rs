@@ -1,5 +1,5 @@
-//! Namespaces: which types exist, how to tell them apart, and the UTS
-//! namespace's hostname.
+//! Namespaces: which types exist, how to tell two apart, and the hostname
+//! of the UTS namespace.
 //!
 //! A namespace wraps one kind of global resource so that the processes in it
 //! see their own instance (namespaces(7)). clone(2) creates a new one of each
@@ -17,15 +17,23 @@
 //! IPC, PID and cgroup namespaces need nothing but their flag. In a new PID
 //! namespace the command is PID 1: orphans are reparented to it, its exit
 //! kills the rest of the namespace, and it ignores the signals it has no
-//! handler for (see [`crate::signal`]).
+//! handler for (see [`crate::supervise`]).
+//!
+//! # Identity
 //!
 //! Every namespace a process is in shows as a link in `/proc/PID/ns/`, such
-//! as `uts -> uts:[4026531838]`; the number is the namespace's inode. Two
-//! processes share a namespace exactly when those links (the device and
-//! inode behind them) are equal. nsclone uses that twice: before the child
-//! changes anything in a namespace (the hostname, the mounts, `lo`), it
+//! as `uts -> uts:[4026531838]`; the number is the inode of the namespace in
+//! the kernel's nsfs file system. A namespace is identified by the device
+//! *and* inode behind that link (namespaces(7)): the inode number alone is
+//! reused once a namespace is gone. nsclone uses identity twice: before the
+//! child changes anything in a namespace (the hostname, the mounts, `lo`), it
 //! checks that the namespace is not the parent's, so the host's can never
-//! change; and `--show-ns` prints both sides' links.
+//! change; and `--show-ns` prints both sides ([`crate::show`]).
+//!
+//! Without `/proc` (a mount namespace where it was unmounted), Linux 6.11
+//! and later still answer: a pidfd of the process (pidfd_open(2)) and the
+//! ioctl `PIDFD_GET_<TYPE>_NAMESPACE` give a descriptor of the namespace
+//! itself, whose fstat(2) is the same device and inode ([`NsId::of_self`]).
 //!
 //! The UTS namespace holds the hostname and NIS domain name that uname(2)
 //! reports; sethostname(2) changes the caller's. See uts_namespaces(7).
@@ -35,32 +43,19 @@ pub mod net;
 pub mod time;
 pub mod user;
 
-use std::ffi::CStr;
-use std::fmt;
+use core::ffi::CStr;
+use core::fmt;
 
 use syscalls::Errno;
 
 use crate::sys::{self, Pid};
+use crate::text::Quoted;
 
 /// The longest hostname the kernel accepts, in bytes (`HOST_NAME_MAX`).
 pub const HOST_NAME_MAX: usize = 64;
 
-/// The links in `/proc/PID/ns/`, as namespaces(7) lists them.
-pub const NAMESPACES: [&str; 10] = [
-    "cgroup",
-    "ipc",
-    "mnt",
-    "net",
-    "pid",
-    "pid_for_children",
-    "time",
-    "time_for_children",
-    "user",
-    "uts",
-];
-
 /// A type of namespace, as namespaces(7) lists them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Namespace {
     /// The cgroup root directory (`/proc/self/cgroup` shows paths from it).
     Cgroup,
@@ -80,6 +75,93 @@ pub enum Namespace {
     Uts,
 }
 
+/// What the kernel calls each type, in one table (in [`Namespace`]'s order).
+struct Names {
+    /// Its `CLONE_NEW*` flag, as clone(2), unshare(2) and setns(2) take it.
+    flag: i32,
+    flag_name: &'static str,
+    /// Its link in `/proc/PID/ns/`.
+    link: &'static str,
+    /// The caller's own link, ready for the child (which may not format).
+    self_link: &'static CStr,
+    /// The pidfd ioctl that opens it, `PIDFD_GET_*_NAMESPACE` (Linux 6.11).
+    pidfd_ioctl: u64,
+    /// What a process in a new one gets for itself, for messages.
+    isolates: &'static str,
+}
+
+/// `_IO(PIDFS_IOCTL_MAGIC, nr)` of `<linux/pidfd.h>`.
+const fn pidfd_ioctl(nr: u64) -> u64 {
+    0xff << 8 | nr
+}
+
+const NAMES: [Names; 8] = [
+    Names {
+        flag: libc::CLONE_NEWCGROUP,
+        flag_name: "CLONE_NEWCGROUP",
+        link: "cgroup",
+        self_link: c"/proc/self/ns/cgroup",
+        pidfd_ioctl: pidfd_ioctl(1),
+        isolates: "cgroup root",
+    },
+    Names {
+        flag: libc::CLONE_NEWIPC,
+        flag_name: "CLONE_NEWIPC",
+        link: "ipc",
+        self_link: c"/proc/self/ns/ipc",
+        pidfd_ioctl: pidfd_ioctl(2),
+        isolates: "IPC objects",
+    },
+    Names {
+        flag: libc::CLONE_NEWNS,
+        flag_name: "CLONE_NEWNS",
+        link: "mnt",
+        self_link: c"/proc/self/ns/mnt",
+        pidfd_ioctl: pidfd_ioctl(3),
+        isolates: "mounts",
+    },
+    Names {
+        flag: libc::CLONE_NEWNET,
+        flag_name: "CLONE_NEWNET",
+        link: "net",
+        self_link: c"/proc/self/ns/net",
+        pidfd_ioctl: pidfd_ioctl(4),
+        isolates: "network",
+    },
+    Names {
+        flag: libc::CLONE_NEWPID,
+        flag_name: "CLONE_NEWPID",
+        link: "pid",
+        self_link: c"/proc/self/ns/pid",
+        pidfd_ioctl: pidfd_ioctl(5),
+        isolates: "process ids",
+    },
+    Names {
+        flag: libc::CLONE_NEWTIME,
+        flag_name: "CLONE_NEWTIME",
+        link: "time",
+        self_link: c"/proc/self/ns/time",
+        pidfd_ioctl: pidfd_ioctl(7),
+        isolates: "clocks",
+    },
+    Names {
+        flag: libc::CLONE_NEWUSER,
+        flag_name: "CLONE_NEWUSER",
+        link: "user",
+        self_link: c"/proc/self/ns/user",
+        pidfd_ioctl: pidfd_ioctl(9),
+        isolates: "user ids",
+    },
+    Names {
+        flag: libc::CLONE_NEWUTS,
+        flag_name: "CLONE_NEWUTS",
+        link: "uts",
+        self_link: c"/proc/self/ns/uts",
+        pidfd_ioctl: pidfd_ioctl(10),
+        isolates: "hostname",
+    },
+];
+
 impl Namespace {
     /// Every type, in the order `/proc/PID/ns` lists them.
     pub const ALL: [Namespace; 8] = [
@@ -93,75 +175,29 @@ impl Namespace {
         Namespace::Uts,
     ];
 
+    const fn names(self) -> &'static Names {
+        &NAMES[self as usize]
+    }
+
     /// Its `CLONE_NEW*` flag, as clone(2), unshare(2) and setns(2) take it.
     pub const fn flag(self) -> i32 {
-        match self {
-            Namespace::Cgroup => libc::CLONE_NEWCGROUP,
-            Namespace::Ipc => libc::CLONE_NEWIPC,
-            Namespace::Mount => libc::CLONE_NEWNS,
-            Namespace::Net => libc::CLONE_NEWNET,
-            Namespace::Pid => libc::CLONE_NEWPID,
-            Namespace::Time => libc::CLONE_NEWTIME,
-            Namespace::User => libc::CLONE_NEWUSER,
-            Namespace::Uts => libc::CLONE_NEWUTS,
-        }
+        self.names().flag
     }
 
     /// The flag's name, for messages.
     pub const fn flag_name(self) -> &'static str {
-        match self {
-            Namespace::Cgroup => "CLONE_NEWCGROUP",
-            Namespace::Ipc => "CLONE_NEWIPC",
-            Namespace::Mount => "CLONE_NEWNS",
-            Namespace::Net => "CLONE_NEWNET",
-            Namespace::Pid => "CLONE_NEWPID",
-            Namespace::Time => "CLONE_NEWTIME",
-            Namespace::User => "CLONE_NEWUSER",
-            Namespace::Uts => "CLONE_NEWUTS",
-        }
+        self.names().flag_name
     }
 
     /// The name of its link in `/proc/PID/ns/` (`mnt` for mount).
     pub const fn name(self) -> &'static str {
-        match self {
-            Namespace::Cgroup => "cgroup",
-            Namespace::Ipc => "ipc",
-            Namespace::Mount => "mnt",
-            Namespace::Net => "net",
-            Namespace::Pid => "pid",
-            Namespace::Time => "time",
-            Namespace::User => "user",
-            Namespace::Uts => "uts",
-        }
-    }
-
-    /// The caller's own link, `/proc/self/ns/NAME`, ready for the child.
-    const fn self_link(self) -> &'static CStr {
-        match self {
-            Namespace::Cgroup => c"/proc/self/ns/cgroup",
-            Namespace::Ipc => c"/proc/self/ns/ipc",
-            Namespace::Mount => c"/proc/self/ns/mnt",
-            Namespace::Net => c"/proc/self/ns/net",
-            Namespace::Pid => c"/proc/self/ns/pid",
-            Namespace::Time => c"/proc/self/ns/time",
-            Namespace::User => c"/proc/self/ns/user",
-            Namespace::Uts => c"/proc/self/ns/uts",
-        }
+        self.names().link
     }
 
     /// What a process in a new namespace of this type gets for itself, for
     /// messages.
     pub const fn isolates(self) -> &'static str {
-        match self {
-            Namespace::Cgroup => "cgroup root",
-            Namespace::Ipc => "IPC objects",
-            Namespace::Mount => "mounts",
-            Namespace::Net => "network",
-            Namespace::Pid => "process ids",
-            Namespace::Time => "clocks",
-            Namespace::User => "user ids",
-            Namespace::Uts => "hostname",
-        }
+        self.names().isolates
     }
 }
 
@@ -170,6 +206,22 @@ impl fmt::Display for Namespace {
         f.write_str(self.name())
     }
 }
+
+/// The links in `/proc/PID/ns/`, as namespaces(7) lists them: one per type,
+/// and two that name the namespace the process's *next children* will be
+/// in (for PID and time namespaces a process never changes its own).
+pub const LINKS: [&str; 10] = [
+    "cgroup",
+    "ipc",
+    "mnt",
+    "net",
+    "pid",
+    "pid_for_children",
+    "time",
+    "time_for_children",
+    "user",
+    "uts",
+];
 
 /// A set of namespace types.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -189,8 +241,13 @@ impl Namespaces {
         self.0 & (1 << ns as u8) != 0
     }
 
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
     /// The members, in [`Namespace::ALL`]'s order.
-    pub fn iter(self) -> impl Iterator<Item = Namespace> {
+    pub fn iter(self) -> impl Iterator<Item = Namespace> + Clone {
         Namespace::ALL
             .into_iter()
             .filter(move |&ns| self.contains(ns))
@@ -208,27 +265,58 @@ impl Namespaces {
     }
 }
 
-/// The identity of a namespace: the device and inode of its `/proc` link.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The identity of a namespace: the device and inode of its nsfs file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NsId {
-    dev: u64,
-    ino: u64,
+    /// The nsfs device, as `st_dev`.
+    pub dev: u64,
+    /// The namespace's inode number, as `st_ino` (and in `uts:[INODE]`).
+    pub ino: u64,
 }
 
-/// The identity of the calling process's UTS namespace.
-pub fn uts_of_self() -> Result<NsId, Errno> {
-    id_of_self(Namespace::Uts)
+impl NsId {
+    /// The identity in a namespace file's metadata.
+    pub fn from_stat(st: &libc::stat) -> NsId {
+        NsId {
+            dev: st.st_dev,
+            ino: st.st_ino,
+        }
+    }
+
+    /// The identity of the caller's namespace of type `ns`: from
+    /// `/proc/self/ns/NAME`, or, where `/proc` is not mounted, through a
+    /// pidfd of the caller (Linux 6.11). Allocates nothing: the child calls
+    /// it, to check that a namespace is new before changing anything in it.
+    pub fn of_self(ns: Namespace) -> Result<NsId, Errno> {
+        match sys::stat(ns.names().self_link) {
+            Ok(st) => Ok(NsId::from_stat(&st)),
+            Err(Errno::ENOENT) if !proc_mounted() => NsId::through_pidfd(sys::getpid(), ns),
+            Err(errno) => Err(errno),
+        }
+    }
+
+    /// The identity of the namespace of type `ns` of process `pid`, asked
+    /// through its pidfd: `PIDFD_GET_<TYPE>_NAMESPACE` opens the namespace
+    /// itself (Linux 6.11), and fstat(2) gives its device and inode.
+    pub fn through_pidfd(pid: Pid, ns: Namespace) -> Result<NsId, Errno> {
+        let pidfd = sys::pidfd_open(pid)?;
+        let nsfd = sys::ioctl_pidfd_namespace(pidfd.raw(), ns.names().pidfd_ioctl, ns.name())?;
+        Ok(NsId::from_stat(&sys::fstat(nsfd.raw())?))
+    }
 }
 
-/// The identity of the calling process's namespace of type `ns`. Allocates
-/// nothing, so the child may call it.
-pub fn id_of_self(ns: Namespace) -> Result<NsId, Errno> {
-    ns_id(ns.self_link())
+impl fmt::Display for NsId {
+    /// `DEV:INODE`, the device as `major:minor` would be too long a story:
+    /// shown as the number it is.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.dev, self.ino)
+    }
 }
 
-/// Whether a `/proc/self/ns` link names the same namespace as `id`.
-pub fn is_same(ns: Namespace, id: NsId) -> Result<bool, Errno> {
-    Ok(id_of_self(ns)? == id)
+/// Whether a proc file system is mounted on `/proc`: its root directory
+/// holds `self`, a link to the caller's own directory.
+pub fn proc_mounted() -> bool {
+    sys::stat(c"/proc/self").is_ok()
 }
 
 /// Write `text` to a file in `/proc` with a single write(2).
@@ -237,54 +325,24 @@ pub fn is_same(ns: Namespace, id: NsId) -> Result<bool, Errno> {
 /// `timens_offsets` from one write, and refuses a second write to a map: a
 /// short write would be a broken request, so it is an error (`EIO`).
 /// Allocates nothing, so the child may call it.
-pub fn write_proc(path: &CStr, text: &[u8]) -> Result<(), Errno> {
-    let file = sys::open(path, libc::O_WRONLY)?;
+pub fn write_proc(path: &CStr, text: &[u8], why: &str) -> Result<(), Errno> {
+    let file = sys::open(path, libc::O_WRONLY, why)?;
     match sys::write(file.raw(), text)? {
         written if written == text.len() => Ok(()),
         _ => Err(Errno::EIO),
     }
 }
 
-impl NsId {
-    /// The identity in the metadata of a `/proc/.../ns/...` link's target.
-    pub fn from_stat(st: &libc::stat) -> NsId {
-        NsId {
-            dev: st.st_dev,
-            ino: st.st_ino,
-        }
-    }
+/// A hostname the kernel will accept: 1 to [`HOST_NAME_MAX`] bytes, kept
+/// inline (the child reads it, and nothing here allocates).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Hostname {
+    bytes: [u8; HOST_NAME_MAX],
+    len: u8,
 }
-
-/// The identity of the namespace behind a `/proc/.../ns/...` path.
-fn ns_id(path: &CStr) -> Result<NsId, Errno> {
-    Ok(NsId::from_stat(&sys::stat(path)?))
-}
-
-/// The target of `/proc/PID/ns/NAME`, such as `uts:[4026531838]`.
-pub fn link(pid: Pid, name: &str) -> Result<String, Errno> {
-    let path = std::ffi::CString::new(format!("/proc/{pid}/ns/{name}")).expect("no NUL");
-    let mut buf = [0u8; 64];
-    let len = sys::readlink(&path, &mut buf)?;
-    Ok(String::from_utf8_lossy(&buf[..len]).into_owned())
-}
-
-/// The hostname of the caller's UTS namespace, as uname(2) reports it.
-pub fn hostname() -> Result<Vec<u8>, Errno> {
-    let uts = sys::uname()?;
-    let name = uts
-        .nodename
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8);
-    Ok(name.collect())
-}
-
-/// A hostname the kernel will accept: 1 to [`HOST_NAME_MAX`] bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Hostname(Vec<u8>);
 
 /// Why a hostname was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostnameError {
     /// The name is empty.
     Empty,
@@ -306,82 +364,54 @@ impl fmt::Display for HostnameError {
 
 impl Hostname {
     /// Check `name` against the kernel's limits.
-    pub fn new(name: impl Into<Vec<u8>>) -> Result<Hostname, HostnameError> {
-        let name = name.into();
+    pub fn new(name: impl AsRef<[u8]>) -> Result<Hostname, HostnameError> {
+        let name = name.as_ref();
         match name.len() {
             0 => Err(HostnameError::Empty),
             len if len > HOST_NAME_MAX => Err(HostnameError::TooLong(len)),
-            _ => Ok(Hostname(name)),
+            len => {
+                let mut bytes = [0; HOST_NAME_MAX];
+                bytes[..len].copy_from_slice(name);
+                Ok(Hostname {
+                    bytes,
+                    len: len as u8,
+                })
+            }
         }
     }
 
     /// The name's bytes, as sethostname(2) takes them.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.bytes[..self.len as usize]
     }
 }
 
 impl fmt::Display for Hostname {
+    /// Quoted, as messages show names: `"newhostname"`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(&self.0))
+        Quoted(self.as_bytes()).fmt(f)
     }
 }
 
-/// The `/proc/PID/ns` links of two processes side by side, as `--show-ns`
-/// prints them: a title, one row per namespace type with both links, the
-/// rows that differ marked with `*` and `<- differs`, and a one-line
-/// summary. Every line ends with a newline; none has trailing blanks.
-///
-/// ```text
-/// nsclone: /proc/PID/ns of the launcher (pid 4711) and the child (pid 4712):
-///     namespace          launcher              child
-///     cgroup             cgroup:[4026531835]   cgroup:[4026531835]
-///     ...
-///   * uts                uts:[4026531838]      uts:[4026532177]   <- differs
-/// nsclone: the child has its own uts namespace and shares the other 9
-/// ```
-pub fn comparison(parent: Pid, child: Pid) -> String {
-    let read =
-        |pid, name| link(pid, name).unwrap_or_else(|e| format!("({})", e.name().unwrap_or("?")));
-    let rows: Vec<(&str, String, String)> = NAMESPACES
-        .iter()
-        .map(|&name| (name, read(parent, name), read(child, name)))
-        .collect();
-    let name_w = NAMESPACES.iter().map(|n| n.len()).max().unwrap_or(0);
-    let link_w = rows
-        .iter()
-        .map(|(_, p, c)| p.len().max(c.len()))
-        .max()
-        .unwrap_or(0);
-    let mut out = format!(
-        "nsclone: /proc/PID/ns of the launcher (pid {parent}) and the child (pid {child}):\n"
-    );
-    out.push_str(&format!(
-        "    {:<name_w$}   {:<link_w$}   child\n",
-        "namespace", "launcher"
-    ));
-    let mut own = Vec::new();
-    for (name, p, c) in &rows {
-        if p == c {
-            out.push_str(&format!("    {name:<name_w$}   {p:<link_w$}   {c}\n"));
-        } else {
-            out.push_str(&format!(
-                "  * {name:<name_w$}   {p:<link_w$}   {c:<link_w$}   <- differs\n"
-            ));
-            own.push(*name);
-        }
+impl fmt::Debug for Hostname {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hostname({self})")
     }
-    let shared = rows.len() - own.len();
-    let summary = match own.as_slice() {
-        [] => "the child shares every namespace with the launcher".to_string(),
-        [one] => format!("the child has its own {one} namespace and shares the other {shared}"),
-        many => format!(
-            "the child has its own {} namespaces and shares the other {shared}",
-            many.join(", ")
-        ),
-    };
-    out.push_str(&format!("nsclone: {summary}\n"));
-    out
+}
+
+/// The hostname of the caller's UTS namespace, as uname(2) reports it,
+/// written into `buf`; returns its length.
+pub fn hostname(buf: &mut [u8; 65]) -> Result<usize, Errno> {
+    let uts = sys::uname()?;
+    let mut len = 0;
+    for (dst, &c) in buf
+        .iter_mut()
+        .zip(uts.nodename.iter().take_while(|&&c| c != 0))
+    {
+        *dst = c as u8;
+        len += 1;
+    }
+    Ok(len)
 }
 
 #[cfg(test)]
@@ -401,25 +431,54 @@ mod tests {
 
     #[test]
     fn non_utf8_hostnames_are_bytes() {
-        let name = Hostname::new(vec![0xff, b'a']).unwrap();
+        let name = Hostname::new([0xff, b'a']).unwrap();
         assert_eq!(name.as_bytes(), [0xff, b'a']);
+        assert_eq!(name.to_string(), "\"\u{fffd}a\"");
     }
 
     #[test]
-    fn a_process_shares_every_namespace_with_itself() {
-        let me = sys::getpid();
-        let table = comparison(me, me);
-        assert!(table.contains("uts:["), "{table}");
-        assert!(!table.contains("differs"), "{table}");
-        assert_eq!(table.lines().count(), 2 + NAMESPACES.len() + 1);
-        assert!(table.ends_with("shares every namespace with the launcher\n"));
-        assert!(table.lines().all(|l| l == l.trim_end()), "{table}");
+    fn the_table_follows_the_kernel() {
+        // Each type's flag and link, against libc and the kernel's own
+        // /proc/self/ns, in the order the kernel lists the links.
+        let mut flags = 0;
+        for ns in Namespace::ALL {
+            assert!(ns.flag_name().starts_with("CLONE_NEW"), "{ns}");
+            assert_eq!(flags & ns.flag(), 0, "{ns}: flags are distinct bits");
+            flags |= ns.flag();
+            assert!(LINKS.contains(&ns.name()), "{ns}");
+            assert_eq!(
+                ns.names().self_link.to_bytes(),
+                format!("/proc/self/ns/{}", ns.name()).as_bytes()
+            );
+        }
+        let mut on_disk: Vec<String> = std::fs::read_dir("/proc/self/ns")
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        on_disk.sort();
+        assert_eq!(on_disk, LINKS);
     }
 
     #[test]
-    fn our_uts_namespace_has_an_identity() {
-        assert_eq!(uts_of_self().unwrap(), uts_of_self().unwrap());
-        let link = link(sys::getpid(), "uts").unwrap();
-        assert!(link.starts_with("uts:[") && link.ends_with(']'), "{link}");
+    fn our_identity_is_the_kernels_through_proc_and_through_a_pidfd() {
+        use std::os::unix::fs::MetadataExt;
+        for ns in Namespace::ALL {
+            // std's stat (through libc) is an independent witness.
+            let meta = std::fs::metadata(format!("/proc/self/ns/{}", ns.name())).unwrap();
+            let id = NsId::of_self(ns).unwrap();
+            assert_eq!((id.dev, id.ino), (meta.dev(), meta.ino()), "{ns}");
+            assert_eq!(NsId::through_pidfd(sys::getpid(), ns), Ok(id), "{ns}");
+        }
+        let link = std::fs::read_link("/proc/self/ns/uts").unwrap();
+        let id = NsId::of_self(Namespace::Uts).unwrap();
+        assert_eq!(link.to_str().unwrap(), format!("uts:[{}]", id.ino));
+    }
+
+    #[test]
+    fn the_hostname_is_unames() {
+        let mut buf = [0; 65];
+        let len = hostname(&mut buf).unwrap();
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        assert_eq!(&buf[..len], host.trim_end().as_bytes());
     }
 }

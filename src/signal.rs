@@ -1,35 +1,16 @@
-//! Signals: how the launcher keeps out of its child's way.
+//! Signals as data: sets, dispositions, names.
 //!
-//! The launcher installs no signal handler. Before clone it *blocks* the
-//! signals it cares about; the child is given back the caller's original mask
-//! just before exec, so nothing the launcher changed leaks into the command
-//! (util-linux 2.38 fixed exactly such a leak: an ignored SIGTERM inherited
-//! through exec). While the command runs, the launcher takes those signals
-//! one at a time with `rt_sigtimedwait(2)` ([`supervise`]):
+//! The kernel keeps, per signal, a disposition (default action, ignored, or
+//! a handler) and, per thread, a mask of blocked signals: a 64-bit set, bit
+//! N-1 for signal N. Standard signals (1 to 31) are pending at most once;
+//! real-time signals (32 to 64) queue. Across execve(2) a handler is reset
+//! to the default action (the handler's code is gone), while "ignored" and
+//! the mask survive: that is what a launcher must take care not to leak
+//! into its command. See signal(7).
 //!
-//! - `SIGCHLD`: the child may have ended; `wait4(2)` tells.
-//! - `SIGTERM`, `SIGHUP`: forwarded to the child, which decides.
-//! - `SIGINT`, `SIGQUIT` from the terminal: ignored, since the terminal sent
-//!   them to the whole foreground process group and the child has its own.
-//!   Sent by `kill` to the launcher alone, they are forwarded like SIGTERM.
-//!
-//! With a new PID namespace the command is its PID 1, and the kernel drops
-//! every signal PID 1 has no handler for, SIGKILL and SIGSTOP from outside
-//! excepted (pid_namespaces(7)). A forwarded SIGTERM then does nothing unless
-//! the command handles it; the launcher goes on waiting, and does not
-//! escalate: the command decides, as it would outside.
-//!
-//! When the child is gone, [`exit_like`] ends the launcher the same way, so a
-//! shell sees the child's exit code, or 128+N for a child killed by signal N.
-//! The other way round, if the launcher dies first (even by SIGKILL, which it
-//! cannot take), `--kill-child` has the kernel signal the command: see
-//! [`crate::Command::parent_death_signal`]. [`parse`] reads the signal's
-//! name. See signal(7), sigprocmask(2), sigtimedwait(2), prctl(2).
-
-use syscalls::Errno;
-
-use crate::sys::{self, Pid};
-use crate::wait::WaitStatus;
+//! Nothing here makes a system call: [`crate::sys`] changes masks and
+//! dispositions, [`crate::supervise`] tells how the launcher takes the
+//! signals it cares about while the command runs.
 
 /// A set of signals, as the kernel's 64-bit `sigset_t`: bit N-1 is signal N.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -85,97 +66,6 @@ pub enum Disposition {
     Ignore,
     /// A handler function of this process; exec resets it to the default.
     Handler,
-}
-
-/// Set every signal that has a handler back to its default action, leaving
-/// ignored ones ignored, as posix_spawn(3) does in its child.
-///
-/// For a child that shares its parent's memory (`CLONE_VM`): a handler is
-/// the parent's code, and run in the child it would change the parent's
-/// memory behind its back. Exec would reset handlers anyway; this closes the
-/// window between restoring the mask and exec. It makes one rt_sigaction(2)
-/// read per signal, plus one write per handler found: a few microseconds.
-pub fn reset_handlers() -> Result<(), Errno> {
-    for sig in 1..=SIGNAL_MAX {
-        if sys::sigaction_disposition(sig)? == Disposition::Handler {
-            sys::sigaction_default(sig)?;
-        }
-    }
-    Ok(())
-}
-
-/// Set every signal in `set` back to its default action, whatever it was.
-pub fn set_defaults(set: SigSet) -> Result<(), Errno> {
-    for sig in (1..=SIGNAL_MAX).filter(|&sig| set.contains(sig)) {
-        sys::sigaction_default(sig)?;
-    }
-    Ok(())
-}
-
-/// Set every signal in `set` to be ignored, whatever it was.
-pub fn set_ignored(set: SigSet) -> Result<(), Errno> {
-    for sig in (1..=SIGNAL_MAX).filter(|&sig| set.contains(sig)) {
-        sys::sigaction_ignore(sig)?;
-    }
-    Ok(())
-}
-
-/// Block `set` in the calling thread; returns the mask as it was before.
-pub fn block(set: SigSet) -> Result<SigSet, Errno> {
-    sys::sigprocmask(libc::SIG_BLOCK, set)
-}
-
-/// Replace the calling thread's mask with `set`; returns the old one.
-pub fn set_mask(set: SigSet) -> Result<SigSet, Errno> {
-    sys::sigprocmask(libc::SIG_SETMASK, set)
-}
-
-/// Wait for the child `pid` while forwarding signals to it, as described in
-/// the module documentation. [`SUPERVISED`] must be blocked in the calling
-/// thread, since before the child was created.
-pub fn supervise(pid: Pid) -> Result<WaitStatus, Errno> {
-    loop {
-        let (sig, info) = sys::sigwaitinfo(SUPERVISED)?;
-        match sig {
-            libc::SIGCHLD => {
-                // WNOHANG: SIGCHLD also reports a child that stopped or
-                // continued, and the launcher must not block on those.
-                let (reaped, status) = sys::wait4(pid, libc::WNOHANG)?;
-                if reaped == pid {
-                    return Ok(WaitStatus::from_raw(status));
-                }
-            }
-            // A terminal sends SIGINT and SIGQUIT with si_code SI_KERNEL to
-            // the whole foreground group, child included; kill(2) and friends
-            // send them with si_code <= 0 to the launcher alone.
-            libc::SIGINT | libc::SIGQUIT if info.si_code > 0 => {}
-            // The child is not reaped yet, so its pid cannot have been reused
-            // by another process: this never signals a stranger.
-            _ => match sys::kill(pid, sig) {
-                Ok(()) | Err(Errno::ESRCH) => {}
-                Err(errno) => return Err(errno),
-            },
-        }
-    }
-}
-
-/// End the launcher the way its child ended: with the same exit code, or
-/// killed by the same signal, so that the launcher is transparent to whoever
-/// started it.
-pub fn exit_like(status: WaitStatus) -> ! {
-    if let WaitStatus::Signaled { signal, .. } = status {
-        // The launcher's own core dump would be noise: the child's counts.
-        let _ = sys::setrlimit(libc::RLIMIT_CORE, 0);
-        let _ = sys::sigaction_default(signal);
-        let _ = sys::sigprocmask(libc::SIG_UNBLOCK, SigSet::EMPTY.with(signal));
-        let _ = sys::raise(signal);
-    }
-    // Reached for a normal exit, or for a signal whose default action does
-    // not kill (then the shell's convention 128+N is the best we can do).
-    // What std buffered for standard output is written first; exit_group
-    // then ends the process without running anything else.
-    let _ = std::io::Write::flush(&mut std::io::stdout());
-    sys::exit_group(status.exit_code())
 }
 
 /// The name of signal `sig`, such as `"SIGTERM"`, for messages.

@@ -16,7 +16,7 @@
 
 use syscalls::Errno;
 
-use crate::clone::PAGE_SIZE;
+use crate::arch::PAGE_SIZE;
 use crate::sys;
 
 /// Bytes of usable stack for the child, above the guard page.
@@ -50,7 +50,8 @@ impl Stack {
     pub fn with_size(size: usize) -> Result<Stack, Errno> {
         let len = PAGE_SIZE + size.next_multiple_of(PAGE_SIZE);
         let prot = libc::PROT_READ | libc::PROT_WRITE;
-        let base = sys::mmap_anonymous(len, prot, libc::MAP_STACK)?;
+        let why = "the child's stack: clone starts the child on memory we provide";
+        let base = sys::mmap_anonymous(len, prot, libc::MAP_STACK, why)?;
         let stack = Stack { base, len };
         // SAFETY: the first page is part of the mapping just made, and
         // nothing uses it yet.
@@ -80,7 +81,8 @@ impl Drop for Stack {
     fn drop(&mut self) {
         // SAFETY: `base..base + len` is the mapping made in `with_size`; the
         // child no longer runs on it (see the module documentation).
-        let _ = unsafe { sys::munmap(self.base, self.len) };
+        let why = "the child runs on its own copy of the stack (no CLONE_VM), or has exec'd";
+        let _ = unsafe { sys::munmap(self.base, self.len, why) };
     }
 }
 

@@ -1,8 +1,9 @@
 //! Every system call nsclone makes, behind one typed function each.
 //!
-//! This is the only module that talks to the kernel (the clone trampoline in
-//! [`crate::clone`] is the one exception, because it cannot be an ordinary
-//! function call). Each function makes exactly one raw system call through
+//! This is the only module that talks to the kernel, with two exceptions
+//! that cannot be ordinary calls here: the clone trampoline
+//! ([`crate::arch`], [`crate::clone`]), and the write(2) of each trace line
+//! ([`crate::trace`]). Each function makes exactly one raw system call through
 //! the `syscalls` crate and returns the kernel's answer: a value, or the
 //! [`Errno`] it reported. Nothing here allocates, takes a lock or touches
 //! thread-local state, so every function is safe to call in the child between
@@ -14,21 +15,22 @@
 //! system call, one `trace!` line with the call decoded, its result and, for
 //! the key steps, why it is made. That line is a no-op unless `--trace` is
 //! on. A new function here gets traced the same way; see the module
-//! documentation of [`crate::trace`]. Two calls are not traced, because the
-//! trace itself uses them: getpid(2) (to say who speaks) and the write(2) of
-//! each trace line.
+//! documentation of [`crate::trace`]. Where the reason for a call depends on
+//! who makes it (a pipe, a mapping, a kill), the caller gives it (`why`).
 
 use core::ffi::{CStr, c_char};
 use core::mem::MaybeUninit;
 
 use syscalls::{Errno, Sysno, syscall};
 
+use crate::arch;
 use crate::signal::{Disposition, SigSet};
-use crate::trace::{
+use crate::strace::{
     Argv, CChars, Envp, Filled, IfaceFlags, MapFlags, MountFlags, NsFlags, OpenFlags, OptStr,
-    PollEvents, Prot, Ret, SigInfo, Signal, Sigset, Status, StatusMeaning, Str, proc_file_why,
-    trace,
+    PollEvents, Prot, SigInfo, Signal, Sigset, Status, StatusMeaning, Str,
 };
+use crate::trace::{self, Ret, trace};
+use crate::wait::WaitStatus;
 
 /// A process id, as the kernel counts them (`pid_t`).
 pub type Pid = i32;
@@ -53,12 +55,19 @@ impl Drop for Fd {
     }
 }
 
-/// getpid(2): the caller's process id.
+/// getpid(2): the caller's process id, as its PID namespace counts it.
 ///
-/// Not traced: the trace calls it to say which process speaks.
+/// The trace learns from it who speaks: its line, and every later one, is
+/// signed with the pid it returned.
 pub fn getpid() -> Pid {
     // SAFETY: getpid takes no arguments and cannot fail.
-    unsafe { syscall!(Sysno::getpid) }.map_or(0, |pid| pid as Pid)
+    let ret = unsafe { syscall!(Sysno::getpid) };
+    let pid = ret.map_or(0, |pid| pid as Pid);
+    if trace::enabled() {
+        trace::heard_pid(pid);
+    }
+    trace!("getpid()" => &ret; "the trace signs each line with the pid a process sees for itself");
+    pid
 }
 
 /// getresuid(2): the caller's real, effective and saved user ids.
@@ -148,17 +157,18 @@ pub fn getegid() -> u32 {
     ret.map_or(u32::MAX, |id| id as u32)
 }
 
-/// mmap(2) of private anonymous memory, for a child stack.
+/// mmap(2) of private anonymous memory: fresh pages, zeroed, backed only
+/// once touched.
 ///
 /// Returns the address of `len` bytes mapped with `prot` and `flags`
 /// (`MAP_PRIVATE | MAP_ANONYMOUS` are always added).
-pub fn mmap_anonymous(len: usize, prot: i32, flags: i32) -> Result<*mut u8, Errno> {
+pub fn mmap_anonymous(len: usize, prot: i32, flags: i32, why: &str) -> Result<*mut u8, Errno> {
     let flags = flags | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
     // SAFETY: a NULL hint with anonymous memory maps fresh pages where the
     // kernel chooses; it cannot replace any existing mapping.
     let ret = unsafe { syscall!(Sysno::mmap, 0, len, prot, flags, -1i32, 0) };
     trace!("mmap(NULL, {len}, {}, {}, -1, 0)", Prot(prot), MapFlags(flags) => Ret::Hex(&ret);
-        "the child's stack: clone starts the child on memory we provide");
+        "{why}");
     ret.map(|addr| addr as *mut u8)
 }
 
@@ -186,23 +196,21 @@ pub unsafe fn mprotect(addr: *mut u8, len: usize, prot: i32) -> Result<(), Errno
 /// # Safety
 /// `addr..addr + len` must be a mapping this process made and nothing may
 /// use it afterwards.
-pub unsafe fn munmap(addr: *mut u8, len: usize) -> Result<(), Errno> {
+pub unsafe fn munmap(addr: *mut u8, len: usize, why: &str) -> Result<(), Errno> {
     // SAFETY: the caller guarantees nothing uses the range any more.
     let ret = unsafe { syscall!(Sysno::munmap, addr, len) };
-    trace!("munmap({addr:p}, {len})" => &ret;
-        "the child runs on its own copy of the stack (no CLONE_VM), or has exec'd");
+    trace!("munmap({addr:p}, {len})" => &ret; "{why}");
     ret.map(drop)
 }
 
 /// pipe2(2) with `O_CLOEXEC`: a pipe whose ends close by themselves at exec.
 ///
 /// Returns `(read end, write end)`.
-pub fn pipe_cloexec() -> Result<(Fd, Fd), Errno> {
+pub fn pipe_cloexec(why: &str) -> Result<(Fd, Fd), Errno> {
     let mut fds = [-1i32; 2];
     // SAFETY: the kernel writes two ints into `fds`, which has room for them.
     let ret = unsafe { syscall!(Sysno::pipe2, fds.as_mut_ptr(), libc::O_CLOEXEC) };
-    trace!("pipe2([{}, {}], O_CLOEXEC)", fds[0], fds[1] => &ret;
-        "O_CLOEXEC: exec closes both ends, so none reaches the command");
+    trace!("pipe2([{}, {}], O_CLOEXEC)", fds[0], fds[1] => &ret; "{why}");
     ret.map(|_| (Fd(fds[0]), Fd(fds[1])))
 }
 
@@ -234,13 +242,6 @@ pub fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
             other => return other,
         }
     }
-}
-
-/// write(2) of one trace line, itself not traced. Errors are ignored: a
-/// trace that cannot be written must not change what it traces.
-pub(crate) fn write_untraced(fd: i32, buf: &[u8]) {
-    // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
-    while let Err(Errno::EINTR) = unsafe { syscall!(Sysno::write, fd, buf.as_ptr(), buf.len()) } {}
 }
 
 /// ppoll(2) without waiting: which of `fds` are ready now. Fills each
@@ -298,7 +299,7 @@ pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
     match &st {
         Ok(st) if path.to_bytes().starts_with(b"/proc/self/ns/") => trace!(
             "newfstatat(AT_FDCWD, {}, {{st_ino={}, ...}}, 0)", Str::c(path), st.st_ino => &ret;
-            "{}:[{}]: a namespace is known by its inode",
+            "{}:[{}]: a namespace is known by its device and inode",
             core::str::from_utf8(&path.to_bytes()[14..]).unwrap_or("?"), st.st_ino),
         Ok(st) if path.to_bytes() == b"/proc/self/task" => trace!(
             "newfstatat(AT_FDCWD, {}, {{st_ino={}, st_nlink={}, ...}}, 0)",
@@ -314,13 +315,132 @@ pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
 
 /// openat(2) relative to the current directory, with `O_CLOEXEC` added:
 /// the descriptor never reaches the command.
-pub fn open(path: &CStr, flags: i32) -> Result<Fd, Errno> {
-    let flags = flags | libc::O_CLOEXEC;
+pub fn open(path: &CStr, flags: i32, why: &str) -> Result<Fd, Errno> {
+    openat(path, flags | libc::O_CLOEXEC, why)
+}
+
+/// openat(2) without `O_CLOEXEC`: a descriptor the command inherits.
+pub fn open_inherited(path: &CStr, flags: i32, why: &str) -> Result<Fd, Errno> {
+    openat(path, flags, why)
+}
+
+fn openat(path: &CStr, flags: i32, why: &str) -> Result<Fd, Errno> {
     // SAFETY: `path` is NUL-terminated; no mode is needed without O_CREAT.
     let ret = unsafe { syscall!(Sysno::openat, libc::AT_FDCWD, path.as_ptr(), flags) };
-    trace!("openat(AT_FDCWD, {}, {})", Str::c(path), OpenFlags(flags) => &ret;
-        "{}", proc_file_why(path.to_bytes()));
+    trace!("openat(AT_FDCWD, {}, {})", Str::c(path), OpenFlags(flags) => &ret; "{why}");
     ret.map(|fd| Fd(fd as i32))
+}
+
+/// fcntl(2) `F_GETFD`: the descriptor's flags; `EBADF` if `fd` is not open.
+pub fn fcntl_getfd(fd: i32, why: &str) -> Result<i32, Errno> {
+    // SAFETY: F_GETFD reads the descriptor's flags and touches no memory.
+    let ret = unsafe { syscall!(Sysno::fcntl, fd, libc::F_GETFD) };
+    trace!("fcntl({fd}, F_GETFD)" => &ret; "{why}");
+    ret.map(|flags| flags as i32)
+}
+
+/// fstat(2): the metadata of an open file.
+pub fn fstat(fd: i32) -> Result<libc::stat, Errno> {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    let buf = st.as_mut_ptr();
+    // SAFETY: the kernel fills `st`, which has the kernel's `struct stat`
+    // layout on this architecture.
+    let ret = unsafe { syscall!(Sysno::fstat, fd, buf) };
+    // SAFETY: on success the kernel filled `st`.
+    let st = ret.map(|_| unsafe { st.assume_init() });
+    match &st {
+        Ok(st) => {
+            trace!("fstat({fd}, {{st_dev={}, st_ino={}, ...}})", st.st_dev, st.st_ino => &ret;
+            "a namespace is known by its device and inode")
+        }
+        Err(_) => trace!("fstat({fd}, {:p})", buf => &ret),
+    }
+    st
+}
+
+/// pidfd_open(2): a descriptor that refers to process `pid` itself, not
+/// to whatever process gets its number later (Linux 5.3).
+pub fn pidfd_open(pid: Pid) -> Result<Fd, Errno> {
+    // SAFETY: pidfd_open touches no memory of ours.
+    let ret = unsafe { syscall!(Sysno::pidfd_open, pid, 0) };
+    trace!("pidfd_open({pid}, 0)" => &ret; "a handle on the process itself");
+    ret.map(|fd| Fd(fd as i32))
+}
+
+/// ioctl(2) `PIDFD_GET_<TYPE>_NAMESPACE` on a pidfd: a descriptor of that
+/// process's namespace of the type `request` names (`name`, such as `uts`),
+/// as `/proc/PID/ns/NAME` would give (Linux 6.11).
+pub fn ioctl_pidfd_namespace(pidfd: i32, request: u64, name: &str) -> Result<Fd, Errno> {
+    // SAFETY: these requests take no argument and touch no memory of ours.
+    let ret = unsafe { syscall!(Sysno::ioctl, pidfd, request, 0) };
+    trace!("ioctl({pidfd}, PIDFD_GET_{}_NAMESPACE, 0)", Upper(name) => &ret;
+        "the namespace itself, asked of the pidfd: no /proc needed");
+    ret.map(|fd| Fd(fd as i32))
+}
+
+/// A name in capitals, for the `PIDFD_GET_*` requests.
+struct Upper<'a>(&'a str);
+
+impl core::fmt::Display for Upper<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0
+            .chars()
+            .try_for_each(|c| core::fmt::Write::write_char(f, c.to_ascii_uppercase()))
+    }
+}
+
+/// clock_gettime(2) of `clock`, such as `CLOCK_BOOTTIME`.
+pub fn clock_gettime(clock: i32) -> Result<libc::timespec, Errno> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: the kernel writes one timespec into `ts`.
+    let ret = unsafe { syscall!(Sysno::clock_gettime, clock, &mut ts as *mut libc::timespec) };
+    let name = match clock {
+        libc::CLOCK_MONOTONIC => "CLOCK_MONOTONIC",
+        libc::CLOCK_BOOTTIME => "CLOCK_BOOTTIME",
+        libc::CLOCK_REALTIME => "CLOCK_REALTIME",
+        _ => "?",
+    };
+    trace!("clock_gettime({name}, {{tv_sec={}, tv_nsec={}}})", ts.tv_sec, ts.tv_nsec => &ret;
+        "an offset may not make this clock negative: checked before anything is made");
+    ret.map(|_| ts)
+}
+
+/// The kernel's `struct statfs` on 64-bit architectures (libc's hides
+/// `f_flags` in its padding).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Statfs {
+    /// The file system's type, a magic number (`PROC_SUPER_MAGIC`...).
+    pub f_type: i64,
+    f_bsize: i64,
+    f_blocks: u64,
+    f_bfree: u64,
+    f_bavail: u64,
+    f_files: u64,
+    f_ffree: u64,
+    f_fsid: [i32; 2],
+    f_namelen: i64,
+    f_frsize: i64,
+    /// The mount's flags: `ST_NOEXEC`, `ST_NOSUID`, `ST_RDONLY`...
+    pub f_flags: i64,
+    f_spare: [i64; 4],
+}
+
+/// statfs(2): the file system a path lies on, and how it is mounted.
+pub fn statfs(path: &CStr) -> Result<Statfs, Errno> {
+    let mut sfs = Statfs::default();
+    // SAFETY: `path` is NUL-terminated; the kernel fills one `struct
+    // statfs`, whose 64-bit layout `Statfs` has.
+    let ret = unsafe { syscall!(Sysno::statfs, path.as_ptr(), &mut sfs as *mut Statfs) };
+    match ret {
+        Ok(_) => trace!("statfs({}, {{f_type={:#x}, ..., f_flags={:#x}, ...}})", Str::c(path),
+            sfs.f_type, sfs.f_flags => &ret; "is it mounted noexec?"),
+        Err(_) => trace!("statfs({}, {:p})", Str::c(path), &sfs => &ret),
+    }
+    ret.map(|_| sfs)
 }
 
 /// readlinkat(2): the target of a symbolic link, written into `buf`.
@@ -542,30 +662,36 @@ pub unsafe fn execve(path: &CStr, argv: *const *const c_char, envp: *const *cons
     errno
 }
 
-/// wait4(2) for one child: its pid (0 with `WNOHANG` if it has not changed
-/// state) and its raw wait status.
-pub fn wait4(pid: Pid, options: i32) -> Result<(Pid, i32), Errno> {
-    let mut status = 0i32;
-    // SAFETY: the kernel writes one int into `status`; no rusage is asked.
-    let ret = unsafe { syscall!(Sysno::wait4, pid, &mut status as *mut i32, options, 0) };
-    let opts = if options == libc::WNOHANG {
-        "WNOHANG"
-    } else {
-        "0"
+/// wait4(2) for the child `pid`: how it changed state, or `None` with
+/// `WNOHANG` when it has not. Retried when a signal interrupts it.
+pub fn wait4(pid: Pid, options: i32) -> Result<Option<WaitStatus>, Errno> {
+    let opts = match options {
+        libc::WNOHANG => "WNOHANG",
+        _ => "0",
     };
-    match ret {
-        Ok(0) | Err(_) => trace!("wait4({pid}, {:p}, {opts}, NULL)", &status => &ret),
-        Ok(_) => trace!("wait4({pid}, {}, {opts}, NULL)", Status(status) => &ret;
-            "{}", StatusMeaning(status)),
+    loop {
+        let mut status = 0i32;
+        // SAFETY: the kernel writes one int into `status`; no rusage is asked.
+        let ret = unsafe { syscall!(Sysno::wait4, pid, &mut status as *mut i32, options, 0) };
+        match ret {
+            Ok(0) | Err(_) => trace!("wait4({pid}, {:p}, {opts}, NULL)", &status => &ret),
+            Ok(_) => trace!("wait4({pid}, {}, {opts}, NULL)", Status(status) => &ret;
+                "{}", StatusMeaning(status)),
+        }
+        match ret {
+            Err(Errno::EINTR) => continue,
+            Err(errno) => return Err(errno),
+            Ok(0) => return Ok(None),
+            Ok(_) => return Ok(Some(WaitStatus::from_raw(status))),
+        }
     }
-    ret.map(|reaped| (reaped as Pid, status))
 }
 
 /// kill(2): send signal `sig` to process `pid`.
-pub fn kill(pid: Pid, sig: i32) -> Result<(), Errno> {
+pub fn kill(pid: Pid, sig: i32, why: &str) -> Result<(), Errno> {
     // SAFETY: sending a signal touches no memory of ours.
     let ret = unsafe { syscall!(Sysno::kill, pid, sig) };
-    trace!("kill({pid}, {})", Signal(sig) => &ret; "passed on: the child decides what it means");
+    trace!("kill({pid}, {})", Signal(sig) => &ret; "{why}");
     ret.map(drop)
 }
 
@@ -805,5 +931,5 @@ pub fn exit_group(code: i32) -> ! {
         "leave now: unlike exit(3), no atexit handler runs, no stdio buffer is flushed");
     // SAFETY: exit_group takes an int and does not return.
     let _ = unsafe { syscall!(Sysno::exit_group, code) };
-    crate::clone::trap()
+    arch::trap()
 }

@@ -1,14 +1,24 @@
-//! Waiting for the child, and what its wait status means.
+//! What a child's end means: its wait status, and the exit codes a
+//! launcher ends with.
 //!
 //! `wait4(2)` reports how a child ended as one int: the low seven bits hold
 //! the signal that killed it (0 if none), bit 7 says whether it dumped core,
 //! and the next byte holds its exit code. A stopped child shows 0x7f in the
 //! low byte, a continued one 0xffff. [`WaitStatus`] decodes that in plain
 //! Rust; the tests check it against libc's `W*` macros. See wait(2).
+//!
+//! A launcher that cannot run its command must still end with a status that
+//! says so; the conventions of GNU env, timeout and chroot, and util-linux:
+//! [`EXIT_LAUNCHER`], [`EXIT_CANNOT_EXECUTE`], [`EXIT_NOT_FOUND`].
 
-use syscalls::Errno;
+/// nsclone itself failed, before the command could run.
+pub const EXIT_LAUNCHER: i32 = 125;
 
-use crate::sys::{self, Pid};
+/// The command was found but could not be executed.
+pub const EXIT_CANNOT_EXECUTE: i32 = 126;
+
+/// The command was not found.
+pub const EXIT_NOT_FOUND: i32 = 127;
 
 /// How a child changed state, decoded from a raw wait status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,8 +67,8 @@ impl WaitStatus {
     }
 }
 
-impl std::fmt::Display for WaitStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for WaitStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
             WaitStatus::Exited(code) => write!(f, "exited with {code}"),
             WaitStatus::Signaled {
@@ -70,18 +80,6 @@ impl std::fmt::Display for WaitStatus {
             }
             WaitStatus::Stopped(signal) => write!(f, "stopped by {}", crate::signal::name(signal)),
             WaitStatus::Continued => f.write_str("continued"),
-        }
-    }
-}
-
-/// Wait until child `pid` has ended and reap it, retrying when a signal
-/// interrupts the wait.
-pub fn wait(pid: Pid) -> Result<WaitStatus, Errno> {
-    loop {
-        match sys::wait4(pid, 0) {
-            Ok((_, status)) => return Ok(WaitStatus::from_raw(status)),
-            Err(Errno::EINTR) => continue,
-            Err(errno) => return Err(errno),
         }
     }
 }

@@ -5,12 +5,12 @@
 
 mod common;
 
-use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
 
 use proptest::prelude::*;
 
-use nsclone::exec::{DEFAULT_PATH, ExecPlan, NulError, candidates};
+use nsclone::exec::{Argv, DEFAULT_PATH, NAME_MAX, candidates};
 
 use common::{Host, nsclone, privileged, soak};
 
@@ -39,7 +39,10 @@ fn config(cases: u32) -> ProptestConfig {
 proptest! {
     #![proptest_config(config(4096))]
 
-    /// The search list is exactly what execvp(3) would try, in order.
+    /// The search list is exactly what glibc's execvp(3) would try, in
+    /// order: the name as it is if it has a slash, else each PATH entry
+    /// joined with a slash (glibc's join, which doubles a trailing one), an
+    /// empty entry meaning the name alone, in the current directory.
     #[test]
     fn candidates_follow_execvp(program in bytes(12), path in proptest::option::of(bytes(40))) {
         let found = candidates(&program, path.as_deref());
@@ -51,48 +54,31 @@ proptest! {
             let entries: Vec<&[u8]> = path.as_deref().unwrap_or(DEFAULT_PATH).split(|&b| b == b':').collect();
             prop_assert_eq!(found.len(), entries.len());
             for (candidate, entry) in found.iter().zip(entries) {
-                let dir = if entry.is_empty() { &b"."[..] } else { entry };
-                let (head, name) = candidate.split_at(candidate.len() - program.len());
-                prop_assert_eq!(name, &program[..]);
-                // A slash joins them, never doubled by the join itself.
-                let head = head.strip_suffix(b"/").unwrap_or(head);
-                let dir_trimmed = if dir.ends_with(b"/") { &dir[..dir.len() - 1] } else { dir };
-                prop_assert_eq!(head, dir_trimmed);
-                // Every candidate has a slash: execve never searches.
-                prop_assert!(candidate.contains(&b'/'));
+                let expected = match entry {
+                    b"" => program.clone(),
+                    dir => [dir, b"/", &program].concat(),
+                };
+                prop_assert_eq!(candidate, &expected);
             }
         }
+        prop_assert!(program.len() <= NAME_MAX, "names are short here");
     }
 
-    /// Preparing an exec succeeds exactly when no string has a NUL byte,
-    /// and never panics.
+    /// An owned argv is built exactly when no word has a NUL byte, and
+    /// holds the words as given; nothing panics.
     #[test]
-    fn exec_plans_refuse_exactly_the_nul_bytes(
-        program in bytes(10),
-        args in proptest::collection::vec(bytes(10), 0..4),
-        env in proptest::collection::vec((bytes(6), bytes(10)), 0..4),
-        path in proptest::option::of(bytes(20)),
+    fn owned_argvs_refuse_exactly_the_nul_bytes(
+        words in proptest::collection::vec(bytes(10), 1..5),
     ) {
-        let os = |b: &Vec<u8>| OsString::from_vec(b.clone());
-        let args: Vec<OsString> = args.iter().map(os).collect();
-        let env: Vec<(OsString, OsString)> = env.iter().map(|(n, v)| (os(n), os(v))).collect();
-        let nul = |s: &OsStr| s.as_bytes().contains(&0);
-        let any_nul = nul(OsStr::from_bytes(&program))
-            || path.as_deref().is_some_and(|p| p.contains(&0) && !program.contains(&b'/') && !program.is_empty())
-            || args.iter().any(|a| nul(a))
-            || env.iter().any(|(n, v)| nul(n) || nul(v));
-        let plan = ExecPlan::new(OsStr::from_bytes(&program), &args, env.clone(), path.as_deref().map(OsStr::from_bytes));
-        match plan {
-            Ok(plan) => {
-                prop_assert!(!any_nul);
-                prop_assert_eq!(plan.program().as_bytes(), &program[..]);
-                let expected = candidates(&program, path.as_deref());
-                for (i, candidate) in expected.iter().enumerate() {
-                    prop_assert_eq!(plan.candidate(i).map(|c| c.to_bytes()), Some(&candidate[..]));
-                }
-                prop_assert!(plan.candidate(expected.len()).is_none());
+        let first_nul = words.iter().find(|w| w.contains(&0));
+        match Argv::owned(words.iter().map(Vec::as_slice)) {
+            Ok(argv) => {
+                prop_assert!(first_nul.is_none());
+                let back: Vec<&[u8]> = argv.words().collect();
+                prop_assert_eq!(back, words.iter().map(Vec::as_slice).collect::<Vec<_>>());
+                prop_assert_eq!(argv.program(), &words[0][..]);
             }
-            Err(NulError(_)) => prop_assert!(any_nul),
+            Err(word) => prop_assert_eq!(Some(&word.to_vec()), first_nul),
         }
     }
 }

@@ -40,7 +40,7 @@ fn race_helper() {
     let delay: u64 = delay.to_str().unwrap().parse().unwrap();
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_micros(delay));
-        let _ = sys::kill(sys::getpid(), libc::SIGKILL);
+        let _ = sys::kill(sys::getpid(), libc::SIGKILL, "the race: the launcher dies");
     });
     let _ = Command::new("sleep")
         .arg("1000")
@@ -59,11 +59,11 @@ fn orphan_outcome(what: &str) -> &'static str {
     loop {
         match sys::wait4(-1, libc::WNOHANG) {
             Err(syscalls::Errno::ECHILD) => return "killed before clone",
-            Ok((0, _)) if Instant::now() > deadline => {
+            Ok(None) if Instant::now() > deadline => {
                 panic!("{what}: the command outlived its launcher")
             }
-            Ok((0, _)) => std::thread::sleep(Duration::from_millis(1)),
-            Ok((_, raw)) => match WaitStatus::from_raw(raw) {
+            Ok(None) => std::thread::sleep(Duration::from_millis(1)),
+            Ok(Some(status)) => match status {
                 WaitStatus::Signaled {
                     signal: libc::SIGKILL,
                     ..
@@ -119,7 +119,7 @@ fn a_launcher_killed_at_any_moment_never_leaves_its_command_running() {
                 .spawn()
                 .unwrap();
             std::thread::sleep(Duration::from_micros(delay as u64));
-            let _ = sys::kill(launcher.id() as i32, libc::SIGKILL);
+            let _ = sys::kill(launcher.id() as i32, libc::SIGKILL, "the race");
             let status = launcher.wait().unwrap();
             assert_eq!(
                 status.signal(),

@@ -3,18 +3,18 @@
 
 mod common;
 
-use std::ffi::OsStr;
 use std::hint::black_box;
 
-use nsclone::clone::{PAGE_SIZE, clone};
-use nsclone::exec::ExecPlan;
-use nsclone::namespace::{self, Hostname};
-use nsclone::signal::{self, SigSet};
+use nsclone::arch::PAGE_SIZE;
+use nsclone::clone::clone;
+use nsclone::exec::{Argv, ExecPlan};
+use nsclone::namespace::{Hostname, Namespace, NsId};
+use nsclone::signal::SigSet;
 use nsclone::stack::{STACK_SIZE, Stack};
-use nsclone::wait::{self, WaitStatus};
+use nsclone::wait::WaitStatus;
 use nsclone::{Command, Error, sys};
 
-use common::{Host, privileged};
+use common::{Host, env_with_path, privileged, wait};
 
 /// Recurse until the stack runs out, writing to `pipe` the address of each
 /// new page of stack reached, so the parent learns how deep the child got.
@@ -37,11 +37,11 @@ fn a_stack_overflow_runs_down_to_the_guard_page_and_kills_only_the_child() {
     let _host = Host::guard();
     let canary = [0x5au8; 4096];
     let stack = Stack::new().unwrap();
-    let (pages_r, pages_w) = sys::pipe_cloexec().unwrap();
+    let (pages_r, pages_w) = sys::pipe_cloexec("the pages the child reached").unwrap();
     let mut child = || {
         // As in the real child: no handler of ours may run here, and a
         // core file would be litter.
-        let _ = signal::set_mask(SigSet::ALL);
+        let _ = sys::sigprocmask(libc::SIG_SETMASK, SigSet::ALL);
         let _ = sys::setrlimit(libc::RLIMIT_CORE, 0);
         descend(pages_w.raw(), usize::MAX)
     };
@@ -49,7 +49,7 @@ fn a_stack_overflow_runs_down_to_the_guard_page_and_kills_only_the_child() {
     // calls only; it allocates and locks nothing.
     let pid = unsafe { clone(libc::SIGCHLD as u64, &stack, &mut child) }.unwrap();
     drop(pages_w);
-    let status = wait::wait(pid).unwrap();
+    let status = wait(pid);
     assert!(
         matches!(
             status,
@@ -91,7 +91,7 @@ fn a_stack_overflow_runs_down_to_the_guard_page_and_kills_only_the_child() {
     let mut fine = || 7;
     // SAFETY: the closure returns a constant.
     let pid = unsafe { clone(libc::SIGCHLD as u64, &again, &mut fine) }.unwrap();
-    assert_eq!(wait::wait(pid).unwrap(), WaitStatus::Exited(7));
+    assert_eq!(wait(pid), WaitStatus::Exited(7));
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn the_child_runs_its_closure_and_exits_with_its_value() {
     let mut child = || 42;
     // SAFETY: the closure returns a constant.
     let pid = unsafe { clone(libc::SIGCHLD as u64, &stack, &mut child) }.unwrap();
-    assert_eq!(wait::wait(pid).unwrap(), WaitStatus::Exited(42));
+    assert_eq!(wait(pid), WaitStatus::Exited(42));
 }
 
 #[test]
@@ -132,24 +132,26 @@ fn stack_high_water_mark() {
     }
     let host = Host::snapshot();
     let stack = Stack::new().unwrap();
-    let path = OsStr::new("/no/such/dir:/etc/passwd:/usr/bin:/bin");
-    let mut plan = ExecPlan::new(OsStr::new("true"), &[], [], Some(path)).unwrap();
-    let parent_uts = namespace::uts_of_self().unwrap();
+    let (_env, envp) = env_with_path("/no/such/dir:/etc/passwd:/usr/bin:/bin");
+    let argv = Argv::owned([&b"true"[..]]).unwrap();
+    // SAFETY: `envp` is NULL-terminated and outlives the plan.
+    let mut plan = unsafe { ExecPlan::with_environment(&argv, envp.as_ptr()) };
+    let parent_uts = NsId::of_self(Namespace::Uts).unwrap();
     let mut child = || {
         // The same guard as the real child: never touch the host's name.
-        if namespace::uts_of_self() == Ok(parent_uts) {
+        if NsId::of_self(Namespace::Uts) == Ok(parent_uts) {
             return 99;
         }
         let _ = sys::sethostname(b"deep");
-        let _ = nsclone::signal::set_mask(nsclone::signal::SigSet::EMPTY);
+        let _ = sys::sigprocmask(libc::SIG_SETMASK, SigSet::EMPTY);
         plan.exec().exit_code()
     };
     let flags = libc::CLONE_NEWUTS | libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
     // SAFETY: the closure only makes system calls; with CLONE_VFORK we sleep
     // until it has exec'd, and it writes nothing we read but its stack.
     let pid = unsafe { clone(flags as u64, &stack, &mut child) }.unwrap();
-    assert_eq!(wait::wait(pid).unwrap(), WaitStatus::Exited(0));
-    let low = stack.guard() as usize + nsclone::clone::PAGE_SIZE;
+    assert_eq!(wait(pid), WaitStatus::Exited(0));
+    let low = stack.guard() as usize + PAGE_SIZE;
     let usable = stack.top() as usize - low;
     // SAFETY: the mapping is alive and readable above the guard page, and
     // the child no longer runs on it.

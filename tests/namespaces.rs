@@ -270,7 +270,7 @@ fn pid_1_with_a_handler_gets_the_sigterm_nsclone_forwards() {
             .unwrap();
         assert_eq!(line, "ready\n");
         // setpriv execs nsclone, so the pid is nsclone's either way.
-        nsclone::sys::kill(child.id() as i32, libc::SIGTERM).unwrap();
+        nsclone::sys::kill(child.id() as i32, libc::SIGTERM, "the test").unwrap();
         assert_eq!(child.wait().unwrap().code(), Some(7), "{who:?}");
     }
 }
@@ -581,7 +581,7 @@ fn marked_rows(out: &Output) -> Vec<String> {
 #[test]
 fn show_ns_marks_every_new_namespace() {
     let all_but = |row: &str| -> Vec<String> {
-        nsclone::namespace::NAMESPACES
+        nsclone::namespace::LINKS
             .iter()
             .filter(|r| **r != row)
             .map(|r| r.to_string())
@@ -634,9 +634,10 @@ fn without_user_an_unprivileged_user_is_told_to_add_it() {
 
 #[test]
 fn a_refused_offset_exits_125_and_changes_nothing() {
-    // An offset that would make the monotonic clock negative: ERANGE. As
-    // root the launcher writes it, as uid 65534 the child does; either way
-    // the command never runs.
+    // An offset that would make the monotonic clock negative: the kernel
+    // would refuse it (ERANGE) when it is written, by the launcher as root
+    // or by the child as uid 65534; nsclone refuses it first, before it
+    // announces or creates anything. Either way the command never runs.
     for who in [Invoker, Nobody] {
         if !can_run(who, "a refused clock offset") {
             continue;
@@ -658,9 +659,11 @@ fn a_refused_offset_exits_125_and_changes_nothing() {
         assert!(out.stdout.is_empty(), "{who:?}: the command ran");
         let err = stderr(&out);
         assert!(
-            err.contains("timens_offsets") && err.contains("ERANGE"),
+            err.starts_with("nsclone: --monotonic -1000000000: the monotonic clock reads ")
+                && err.contains("an offset may not make it negative"),
             "{err}"
         );
+        assert_eq!(err.lines().count(), 1, "{err}");
         before.assert_unchanged();
     }
 }

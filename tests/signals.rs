@@ -90,7 +90,7 @@ fn start(args: &[&str]) -> (Child, String) {
 }
 
 fn kill(pid: u32, sig: i32) {
-    nsclone::sys::kill(pid as i32, sig).unwrap();
+    nsclone::sys::kill(pid as i32, sig, "the test").unwrap();
 }
 
 #[test]
@@ -176,7 +176,7 @@ fn kill_child_takes_the_command_along_when_the_launcher_is_killed() {
                 alive,
                 "without --kill-child the command should outlive the launcher"
             );
-            nsclone::sys::kill(pid, libc::SIGKILL).unwrap();
+            nsclone::sys::kill(pid, libc::SIGKILL, "the test").unwrap();
         }
     }
 }

@@ -8,18 +8,18 @@
 
 mod common;
 
-use std::ffi::OsStr;
 use std::os::fd::AsRawFd;
 
-use nsclone::clone::{PAGE_SIZE, clone};
-use nsclone::exec::ExecPlan;
-use nsclone::namespace;
-use nsclone::signal::{self, SigSet};
+use nsclone::arch::PAGE_SIZE;
+use nsclone::clone::clone;
+use nsclone::exec::{Argv, ExecPlan};
+use nsclone::namespace::{Namespace, NsId};
+use nsclone::signal::SigSet;
 use nsclone::stack::{STACK_SIZE, Stack};
-use nsclone::wait::{self, WaitStatus};
+use nsclone::wait::WaitStatus;
 use nsclone::{sys, trace};
 
-use common::{Host, privileged};
+use common::{Host, env_with_path, privileged, wait};
 
 #[test]
 fn a_tracing_child_stays_well_within_its_stack() {
@@ -35,25 +35,28 @@ fn a_tracing_child_stays_well_within_its_stack() {
     // SAFETY: as above; 2 is replaced by the file, restored below.
     assert_eq!(unsafe { libc::dup2(lines.as_raw_fd(), 2) }, 2);
     trace::enable();
+    sys::getpid();
 
     let stack = Stack::new().unwrap();
-    let path = OsStr::new("/no/such/dir:/etc/passwd:/usr/bin:/bin");
-    let args = ["a long argument".repeat(20).into()];
-    let mut plan = ExecPlan::new(OsStr::new("true"), &args, [], Some(path)).unwrap();
-    let parent_uts = namespace::uts_of_self().unwrap();
+    let (_env, envp) = env_with_path("/no/such/dir:/etc/passwd:/usr/bin:/bin");
+    let long = "a long argument".repeat(20);
+    let argv = Argv::owned([&b"true"[..], long.as_bytes()]).unwrap();
+    // SAFETY: `envp` is NULL-terminated and outlives the plan.
+    let mut plan = unsafe { ExecPlan::with_environment(&argv, envp.as_ptr()) };
+    let parent_uts = NsId::of_self(Namespace::Uts).unwrap();
     let mut child = || {
-        if namespace::uts_of_self() == Ok(parent_uts) {
+        if NsId::of_self(Namespace::Uts) == Ok(parent_uts) {
             return 99;
         }
         let _ = sys::sethostname(b"deep");
-        let _ = signal::set_mask(SigSet::EMPTY);
+        let _ = sys::sigprocmask(libc::SIG_SETMASK, SigSet::EMPTY);
         plan.exec().exit_code()
     };
     let flags = libc::CLONE_NEWUTS | libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
     // SAFETY: the closure only makes system calls; with CLONE_VFORK we sleep
     // until it has exec'd, and it writes nothing we read but its stack.
     let pid = unsafe { clone(flags as u64, &stack, &mut child) }.unwrap();
-    let status = wait::wait(pid).unwrap();
+    let status = wait(pid);
     let low = stack.guard() as usize + PAGE_SIZE;
     let usable = stack.top() as usize - low;
     // SAFETY: the mapping is alive and readable above the guard page, and

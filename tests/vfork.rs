@@ -8,11 +8,12 @@ mod common;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 
+use nsclone::child;
 use nsclone::clone::clone;
 use nsclone::command::VFORK_FLAGS;
-use nsclone::signal::{self, Disposition};
+use nsclone::signal::Disposition;
 use nsclone::stack::Stack;
-use nsclone::wait::{self, WaitStatus};
+use nsclone::wait::WaitStatus;
 use nsclone::{Error, sys};
 
 use common::{
@@ -130,7 +131,7 @@ fn sigterm_to_the_launcher_reaches_the_child() {
     std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut ready).unwrap();
     assert_eq!(&ready, b"ready\n");
     let pid = child.id() as i32;
-    sys::kill(pid, libc::SIGTERM).unwrap();
+    sys::kill(pid, libc::SIGTERM, "the test").unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(7));
 }
 
@@ -318,7 +319,7 @@ fn the_child_resets_handlers_without_touching_the_parents() {
     let stack = Stack::new().unwrap();
     let mut child = || -> i32 {
         let before = sys::sigaction_disposition(libc::SIGUSR1);
-        let reset = signal::reset_handlers();
+        let reset = child::reset_handlers();
         let after = sys::sigaction_disposition(libc::SIGUSR1);
         match (before, reset, after) {
             (Ok(Disposition::Handler), Ok(()), Ok(Disposition::Default)) => 0,
@@ -329,7 +330,7 @@ fn the_child_resets_handlers_without_touching_the_parents() {
     // SAFETY: the closure only makes system calls and writes nothing of
     // ours; we sleep until it has exited.
     let pid = unsafe { clone(flags, &stack, &mut child) }.unwrap();
-    assert_eq!(wait::wait(pid).unwrap(), WaitStatus::Exited(0));
+    assert_eq!(common::wait(pid), WaitStatus::Exited(0));
     assert_eq!(
         sys::sigaction_disposition(libc::SIGUSR1),
         Ok(Disposition::Handler),

@@ -18,7 +18,7 @@
 //! The host's `/proc` is not touched: the mount covers it only in the
 //! child's namespace, and goes away with the namespace.
 
-use std::ffi::CStr;
+use core::ffi::CStr;
 
 use syscalls::Errno;
 

@@ -43,16 +43,22 @@
 //!   older kernels are refused beforehand, since there the command would
 //!   silently keep the host's clocks.
 
-use std::ffi::CStr;
+use core::ffi::CStr;
+use core::fmt::{self, Write};
 
 use syscalls::Errno;
 
-use crate::error::Error;
-use crate::namespace::{Namespace, write_proc};
+use crate::namespace::{Namespace, NsId, write_proc};
 use crate::sys::{self, Fd};
+use crate::text::FixedBuf;
 
 /// Where the offsets of a time namespace are written, while it is empty.
 pub const OFFSETS: &CStr = c"/proc/self/timens_offsets";
+
+/// The largest value the kernel lets a shifted clock reach, in seconds:
+/// half of what a signed 64-bit count of nanoseconds can hold (about 146
+/// years), so that no clock can overflow.
+pub const CLOCK_MAX_SECS: i64 = i64::MAX / 1_000_000_000 / 2;
 
 /// The offsets to add to the clocks of a new time namespace, in seconds.
 /// A clock left `None` keeps the host's value.
@@ -64,39 +70,135 @@ pub struct ClockOffsets {
     pub boottime: Option<i64>,
 }
 
+/// A clock a time namespace shifts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// `CLOCK_MONOTONIC`.
+    Monotonic,
+    /// `CLOCK_BOOTTIME`, which also counts the time suspended.
+    Boottime,
+}
+
+impl Clock {
+    /// Its id for clock_gettime(2).
+    pub const fn id(self) -> i32 {
+        match self {
+            Clock::Monotonic => libc::CLOCK_MONOTONIC,
+            Clock::Boottime => libc::CLOCK_BOOTTIME,
+        }
+    }
+
+    /// Its name in `timens_offsets`, and as nsclone's option (`--boottime`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Clock::Monotonic => "monotonic",
+            Clock::Boottime => "boottime",
+        }
+    }
+
+    /// Its name in words, for messages.
+    pub const fn words(self) -> &'static str {
+        match self {
+            Clock::Monotonic => "the monotonic clock",
+            Clock::Boottime => "the boot-time clock",
+        }
+    }
+}
+
+/// The text written to `timens_offsets`: one `CLOCK SECS NANOSECS` line per
+/// clock, at most two lines of a few dozen bytes.
+pub type OffsetsText = FixedBuf<96>;
+
 impl ClockOffsets {
     /// Whether any offset is set.
     pub fn is_empty(&self) -> bool {
         self.monotonic.is_none() && self.boottime.is_none()
     }
 
-    /// The text for `timens_offsets`: one `CLOCK SECS NANOSECS` line per
-    /// clock, written at once. Prepared before clone, since the child may
-    /// write it and may not allocate.
-    pub fn text(&self) -> Vec<u8> {
-        let mut text = String::new();
-        if let Some(secs) = self.monotonic {
-            text.push_str(&format!("monotonic {secs} 0\n"));
+    /// The offsets that are set, clock by clock.
+    pub fn iter(&self) -> impl Iterator<Item = (Clock, i64)> {
+        [
+            (Clock::Monotonic, self.monotonic),
+            (Clock::Boottime, self.boottime),
+        ]
+        .into_iter()
+        .filter_map(|(clock, secs)| Some((clock, secs?)))
+    }
+
+    /// The text for `timens_offsets`, written at once. Prepared before
+    /// clone, since the child may write it and may not format.
+    pub fn text(&self) -> OffsetsText {
+        let mut text = OffsetsText::new();
+        for (clock, secs) in self.iter() {
+            let _ = writeln!(text, "{} {secs} 0", clock.name());
         }
-        if let Some(secs) = self.boottime {
-            text.push_str(&format!("boottime {secs} 0\n"));
+        text
+    }
+
+    /// Check each offset against its clock's current value, as the kernel
+    /// will when the offsets are written (it refuses with `ERANGE`), but
+    /// before anything is created, so that the refusal is clean: a shifted
+    /// clock may not be negative, nor pass [`CLOCK_MAX_SECS`].
+    pub fn check(&self) -> Result<(), OffsetRefused> {
+        for (clock, offset) in self.iter() {
+            // A clock that cannot be read is left to the kernel's check.
+            let Ok(now) = sys::clock_gettime(clock.id()) else {
+                continue;
+            };
+            let shifted = now.tv_sec.checked_add(offset);
+            if !shifted.is_some_and(|s| (0..=CLOCK_MAX_SECS).contains(&s)) {
+                return Err(OffsetRefused {
+                    clock,
+                    offset,
+                    now: now.tv_sec,
+                });
+            }
         }
-        text.into_bytes()
+        Ok(())
     }
 }
 
-/// The call that writes the offsets, for messages.
-pub fn offsets_call(text: &[u8]) -> String {
-    format!(
-        "write(\"/proc/self/timens_offsets\", {:?})",
-        String::from_utf8_lossy(text)
-    )
+/// An offset that would put its clock out of the kernel's range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OffsetRefused {
+    /// The clock.
+    pub clock: Clock,
+    /// The offset asked for, in seconds.
+    pub offset: i64,
+    /// The clock's value when it was checked, in whole seconds.
+    pub now: i64,
+}
+
+impl fmt::Display for OffsetRefused {
+    /// `--boottime -488: the boot-time clock reads 481 s; an offset may not
+    /// make it negative`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let OffsetRefused { clock, offset, now } = *self;
+        write!(
+            f,
+            "--{} {offset}: {} reads {now} s; ",
+            clock.name(),
+            clock.words()
+        )?;
+        if offset < 0 {
+            f.write_str("an offset may not make it negative")
+        } else {
+            write!(
+                f,
+                "an offset may not push it past {CLOCK_MAX_SECS} s (about 146 years)"
+            )
+        }
+    }
 }
 
 /// Write the offsets of the caller's `time_for_children`, which must still
 /// be empty. Allocates nothing: the child calls it.
 pub fn write_offsets(text: &[u8]) -> Result<(), Errno> {
-    write_proc(OFFSETS, text)
+    write_proc(
+        OFFSETS,
+        text,
+        "clock offsets: writable only while no process is in the new time namespace",
+    )
 }
 
 /// Whether execve(2) moves a process into its `time_for_children`, which
@@ -104,24 +206,63 @@ pub fn write_offsets(text: &[u8]) -> Result<(), Errno> {
 /// mm"). Decided from uname(2)'s release, such as `6.18.44-generic`.
 pub fn exec_enters_time_namespace() -> bool {
     let Ok(uts) = sys::uname() else { return false };
-    let release: Vec<u8> = uts
-        .release
+    let release = uts.release.map(|c| c as u8);
+    let len = release
         .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    release_at_least(&release, (6, 2))
+        .position(|&c| c == 0)
+        .unwrap_or(release.len());
+    release_at_least(&release[..len], (6, 2))
 }
 
 /// Whether a kernel release string is at least `major.minor`.
 fn release_at_least(release: &[u8], (major, minor): (u32, u32)) -> bool {
     let mut numbers = release
         .split(|&b| !b.is_ascii_digit())
-        .map(|digits| std::str::from_utf8(digits).ok()?.parse::<u32>().ok());
+        .map(|digits| core::str::from_utf8(digits).ok()?.parse::<u32>().ok());
     match (numbers.next().flatten(), numbers.next().flatten()) {
         (Some(a), Some(b)) => (a, b) >= (major, minor),
         _ => false,
     }
+}
+
+/// Why the launcher may not make a time namespace for its children.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LauncherRefused {
+    /// It has more than one thread.
+    Threads,
+    /// Its `time_for_children` is already another namespace than its own.
+    ForChildrenTaken,
+}
+
+/// Whether the launcher may make a time namespace for its children (see
+/// the module documentation): it must be single-threaded, and its
+/// `time_for_children` must be its own time namespace.
+pub fn launcher_may_unshare() -> Result<(), LauncherRefused> {
+    if !single_threaded() {
+        return Err(LauncherRefused::Threads);
+    }
+    let own = NsId::of_self(Namespace::Time);
+    let for_children = sys::stat(c"/proc/self/ns/time_for_children").map(|st| NsId::from_stat(&st));
+    match (own, for_children) {
+        (Ok(own), Ok(for_children)) if own != for_children => {
+            Err(LauncherRefused::ForChildrenTaken)
+        }
+        // A lookup that fails here will fail again, as a step, below.
+        _ => Ok(()),
+    }
+}
+
+/// The launcher's steps around its time namespace, for errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Opening its `time_for_children`, to come back to it.
+    OpenForChildren,
+    /// unshare(CLONE_NEWTIME).
+    Unshare,
+    /// Writing the offsets.
+    Offsets,
+    /// setns(2) back to its old `time_for_children`.
+    Restore,
 }
 
 /// The launcher's new `time_for_children`, made by [`ForChildren::unshare`]
@@ -137,41 +278,22 @@ pub struct ForChildren {
 
 impl ForChildren {
     /// Create a time namespace for the caller's future children, with
-    /// `text` (see [`ClockOffsets::text`]) as its offsets.
-    ///
-    /// Refused, before any change, when the caller has several threads or a
-    /// `time_for_children` that differs from its own time namespace (see the
-    /// module documentation).
-    pub fn unshare(text: &[u8]) -> Result<ForChildren, Error> {
-        if !single_threaded() {
-            return Err(Error::Unsupported(
-                "a time namespace without --user is made by the launcher, which must \
-                 have a single thread (timens_offsets and setns(2) act on the whole process)",
-            ));
-        }
-        let own = super::id_of_self(Namespace::Time);
-        let for_children = sys::stat(c"/proc/self/ns/time_for_children");
-        match (own, for_children) {
-            (Ok(own), Ok(st)) if own == super::NsId::from_stat(&st) => {}
-            (Err(errno), _) | (_, Err(errno)) => {
-                return Err(Error::syscall("stat(\"/proc/self/ns/time\")", errno));
-            }
-            _ => {
-                return Err(Error::Unsupported(
-                    "the launcher already has a time_for_children of its own",
-                ));
-            }
-        }
-        let previous = sys::open(c"/proc/self/ns/time_for_children", libc::O_RDONLY)
-            .map_err(|e| Error::syscall("open(\"/proc/self/ns/time_for_children\")", e))?;
-        sys::unshare(libc::CLONE_NEWTIME)
-            .map_err(|e| Error::syscall("unshare(CLONE_NEWTIME)", e))?;
+    /// `text` (see [`ClockOffsets::text`]) as its offsets. The caller has
+    /// checked [`launcher_may_unshare`].
+    pub fn unshare(text: &[u8]) -> Result<ForChildren, (Step, Errno)> {
+        let previous = sys::open(
+            c"/proc/self/ns/time_for_children",
+            libc::O_RDONLY,
+            "kept open, to return to it with setns(2)",
+        )
+        .map_err(|e| (Step::OpenForChildren, e))?;
+        sys::unshare(libc::CLONE_NEWTIME).map_err(|e| (Step::Unshare, e))?;
         let made = ForChildren {
             previous: Some(previous),
         };
         if !text.is_empty() {
             // On failure `made` is dropped, which restores.
-            write_offsets(text).map_err(|e| Error::syscall(offsets_call(text), e))?;
+            write_offsets(text).map_err(|e| (Step::Offsets, e))?;
         }
         Ok(made)
     }
@@ -179,10 +301,11 @@ impl ForChildren {
     /// Return the launcher's `time_for_children` to what it was. setns(2)
     /// into a time namespace also moves the caller itself there, which here
     /// changes nothing: it is the namespace the caller is already in.
-    pub fn restore(mut self) -> Result<(), Error> {
+    pub fn restore(mut self) -> Result<(), (Step, Errno)> {
         match self.previous.take() {
-            Some(previous) => sys::setns(previous.raw(), libc::CLONE_NEWTIME)
-                .map_err(|e| Error::syscall("setns(time_for_children, CLONE_NEWTIME)", e)),
+            Some(previous) => {
+                sys::setns(previous.raw(), libc::CLONE_NEWTIME).map_err(|e| (Step::Restore, e))
+            }
             None => Ok(()),
         }
     }
@@ -213,14 +336,67 @@ mod tests {
             monotonic: Some(86400),
             boottime: Some(-5),
         };
-        assert_eq!(both.text(), b"monotonic 86400 0\nboottime -5 0\n");
+        assert_eq!(
+            both.text().as_bytes(),
+            b"monotonic 86400 0\nboottime -5 0\n"
+        );
         let one = ClockOffsets {
             boottime: Some(7),
             ..ClockOffsets::default()
         };
-        assert_eq!(one.text(), b"boottime 7 0\n");
+        assert_eq!(one.text().as_bytes(), b"boottime 7 0\n");
         assert!(ClockOffsets::default().text().is_empty());
         assert!(ClockOffsets::default().is_empty() && !one.is_empty());
+        let extreme = ClockOffsets {
+            monotonic: Some(i64::MIN),
+            boottime: Some(i64::MIN),
+        };
+        assert_eq!(
+            extreme.text().as_bytes(),
+            b"monotonic -9223372036854775808 0\nboottime -9223372036854775808 0\n"
+        );
+    }
+
+    #[test]
+    fn offsets_are_checked_against_the_clocks_now() {
+        // The boot-time clock read independently: /proc/uptime shows it.
+        let uptime = || -> i64 {
+            let text = std::fs::read_to_string("/proc/uptime").unwrap();
+            let secs = text.split(['.', ' ']).next().unwrap();
+            secs.parse().unwrap()
+        };
+        let boot = uptime();
+        let too_far_back = ClockOffsets {
+            boottime: Some(-(boot + 1000)),
+            ..ClockOffsets::default()
+        };
+        let refused = too_far_back.check().unwrap_err();
+        assert_eq!(
+            (refused.clock, refused.offset),
+            (Clock::Boottime, -(boot + 1000))
+        );
+        assert!(
+            (refused.now - boot).abs() <= 5,
+            "{refused:?} against {boot}"
+        );
+        assert_eq!(
+            refused.to_string(),
+            format!(
+                "--boottime {}: the boot-time clock reads {} s; an offset may not make it negative",
+                -(boot + 1000),
+                refused.now
+            )
+        );
+        let too_far_ahead = ClockOffsets {
+            monotonic: Some(CLOCK_MAX_SECS),
+            ..ClockOffsets::default()
+        };
+        assert_eq!(too_far_ahead.check().unwrap_err().clock, Clock::Monotonic);
+        let fine = ClockOffsets {
+            monotonic: Some(86400),
+            boottime: Some(-(uptime() / 2)),
+        };
+        assert_eq!(fine.check(), Ok(()));
     }
 
     #[test]
@@ -234,19 +410,13 @@ mod tests {
     }
 
     #[test]
-    fn the_test_harness_is_not_single_threaded() {
-        // Each test runs on a thread of its own, beside the main thread: a
-        // launcher-made time namespace must be refused here, unchanged.
-        if single_threaded() {
-            eprintln!("test runs on the main thread (--test-threads=1?): nothing to check");
-            return;
-        }
-        let before = crate::namespace::link(sys::getpid(), "time_for_children").unwrap();
-        assert!(matches!(
-            ForChildren::unshare(b"monotonic 1 0\n"),
-            Err(Error::Unsupported(_))
-        ));
-        let after = crate::namespace::link(sys::getpid(), "time_for_children").unwrap();
-        assert_eq!(before, after);
+    fn a_multi_threaded_launcher_may_not_unshare_a_time_namespace() {
+        // The test harness runs each test on a thread of its own; to be sure
+        // of a second thread whatever the harness does, start one.
+        let (stop, wait) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || wait.recv());
+        assert_eq!(launcher_may_unshare(), Err(LauncherRefused::Threads));
+        drop(stop);
+        let _ = other.join();
     }
 }

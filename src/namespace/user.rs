@@ -27,74 +27,133 @@
 //! unprivileged user namespaces (a sysctl, or AppArmor on Ubuntu 23.10+,
 //! which lets the namespace be created but strips the capabilities in it).
 
-use std::ffi::CString;
+use core::fmt::{self, Write};
 
-use crate::error::Error;
+use syscalls::Errno;
+
 use crate::namespace::write_proc;
 use crate::sys::{self, Pid};
+use crate::text::FixedBuf;
 
 /// The id maps that make the invoking user root (0) inside a new user
 /// namespace, as `unshare --map-root-user` does. Prepared before clone.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IdMaps {
-    uid: u32,
-    gid: u32,
-    uid_map: Vec<u8>,
-    gid_map: Vec<u8>,
+    /// The uid outside that is 0 inside.
+    pub uid: u32,
+    /// The gid outside that is 0 inside.
+    pub gid: u32,
+}
+
+/// The three files the parent writes, in the order it writes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapFile {
+    /// `/proc/PID/uid_map`.
+    UidMap,
+    /// `/proc/PID/setgroups`.
+    Setgroups,
+    /// `/proc/PID/gid_map`.
+    GidMap,
+}
+
+impl MapFile {
+    /// The file's name in `/proc/PID/`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            MapFile::UidMap => "uid_map",
+            MapFile::Setgroups => "setgroups",
+            MapFile::GidMap => "gid_map",
+        }
+    }
+
+    fn why(self) -> &'static str {
+        match self {
+            MapFile::UidMap => "the child's uid map: uid 0 inside is the caller's uid outside",
+            MapFile::Setgroups => {
+                "\"deny\" must come before gid_map when the writer is not privileged"
+            }
+            MapFile::GidMap => "the child's gid map: gid 0 inside is the caller's gid outside",
+        }
+    }
+}
+
+/// A map's text: `0 1000 1`, inside id, outside id, count.
+pub type MapText = FixedBuf<40>;
+
+/// A map that failed to be written: which file, what, and the kernel's
+/// answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapFailed {
+    /// The file.
+    pub file: MapFile,
+    /// The child's pid, in the file's path.
+    pub pid: Pid,
+    /// The id mapped to 0 (unused for setgroups).
+    pub id: u32,
+    /// What the kernel answered.
+    pub errno: Errno,
+}
+
+impl fmt::Display for MapFailed {
+    /// The call, as messages name it: `write("/proc/42/uid_map", "0 1000 1")`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let MapFailed { file, pid, id, .. } = *self;
+        write!(f, "write(\"/proc/{pid}/{}\", ", file.name())?;
+        match file {
+            MapFile::Setgroups => f.write_str("\"deny\")"),
+            _ => write!(f, "\"0 {id} 1\")"),
+        }
+    }
 }
 
 impl IdMaps {
     /// Map the caller's effective uid and gid to 0.
     pub fn root() -> IdMaps {
-        IdMaps::root_for(sys::geteuid(), sys::getegid())
-    }
-
-    /// Map `uid` and `gid` (outside) to 0 (inside).
-    pub fn root_for(uid: u32, gid: u32) -> IdMaps {
         IdMaps {
-            uid,
-            gid,
-            uid_map: format!("0 {uid} 1\n").into_bytes(),
-            gid_map: format!("0 {gid} 1\n").into_bytes(),
+            uid: sys::geteuid(),
+            gid: sys::getegid(),
         }
-    }
-
-    /// The uid outside that is 0 inside.
-    pub fn uid(&self) -> u32 {
-        self.uid
-    }
-
-    /// The gid outside that is 0 inside.
-    pub fn gid(&self) -> u32 {
-        self.gid
     }
 
     /// Write the maps of process `pid`, in the kernel's order: `uid_map`,
     /// `deny` to `setgroups`, `gid_map`. Run by the parent while the child
     /// waits.
-    pub fn write(&self, pid: Pid) -> Result<(), Error> {
-        write_file(pid, "uid_map", &self.uid_map)?;
+    pub fn write(&self, pid: Pid) -> Result<(), MapFailed> {
+        self.write_file(pid, MapFile::UidMap, self.uid)?;
         // setgroups exists since Linux 3.19; before it, gid_map needed no
         // such step, so its absence is no error (util-linux does the same).
-        match write_file(pid, "setgroups", b"deny") {
-            Err(Error::Syscall {
-                errno: syscalls::Errno::ENOENT,
+        match self.write_file(pid, MapFile::Setgroups, 0) {
+            Err(MapFailed {
+                errno: Errno::ENOENT,
                 ..
             }) => {}
             other => other?,
         }
-        write_file(pid, "gid_map", &self.gid_map)
+        self.write_file(pid, MapFile::GidMap, self.gid)
     }
-}
 
-/// Write `text` to `/proc/PID/NAME`.
-fn write_file(pid: Pid, name: &str, text: &[u8]) -> Result<(), Error> {
-    let path = format!("/proc/{pid}/{name}");
-    let c_path = CString::new(path.as_str()).expect("no NUL in a /proc path");
-    write_proc(&c_path, text).map_err(|errno| {
-        let text = String::from_utf8_lossy(text);
-        Error::syscall(format!("write({path:?}, {text:?})"), errno)
-    })
+    fn write_file(&self, pid: Pid, file: MapFile, id: u32) -> Result<(), MapFailed> {
+        let mut path = FixedBuf::<64>::new();
+        let _ = write!(path, "/proc/{pid}/{}\0", file.name());
+        let mut text = MapText::new();
+        match file {
+            MapFile::Setgroups => text.write_str("deny"),
+            _ => writeln!(text, "0 {id} 1"),
+        }
+        .map_err(|_| MapFailed {
+            file,
+            pid,
+            id,
+            errno: Errno::EINVAL,
+        })?;
+        let path = core::ffi::CStr::from_bytes_until_nul(path.as_bytes()).unwrap_or(c"");
+        write_proc(path, text.as_bytes(), file.why()).map_err(|errno| MapFailed {
+            file,
+            pid,
+            id,
+            errno,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -102,17 +161,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn maps_put_the_caller_at_zero() {
-        let maps = IdMaps::root_for(1000, 100);
-        assert_eq!(maps.uid_map, b"0 1000 1\n");
-        assert_eq!(maps.gid_map, b"0 100 1\n");
-        assert_eq!((maps.uid(), maps.gid()), (1000, 100));
+    fn failures_name_the_file_and_the_text() {
+        let failed = |file| MapFailed {
+            file,
+            pid: 42,
+            id: 1000,
+            errno: Errno::EPERM,
+        };
+        assert_eq!(
+            failed(MapFile::UidMap).to_string(),
+            r#"write("/proc/42/uid_map", "0 1000 1")"#
+        );
+        assert_eq!(
+            failed(MapFile::Setgroups).to_string(),
+            r#"write("/proc/42/setgroups", "deny")"#
+        );
     }
 
     #[test]
-    fn root_maps_the_effective_ids() {
+    fn root_maps_the_effective_ids_the_kernel_reports() {
+        // /proc/self/status, read independently: "Uid: real effective ...".
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let effective = |key: &str| -> u32 {
+            let line = status.lines().find(|l| l.starts_with(key)).unwrap();
+            line.split_whitespace().nth(2).unwrap().parse().unwrap()
+        };
         let maps = IdMaps::root();
-        assert_eq!(maps.uid(), sys::geteuid());
-        assert_eq!(maps.gid(), sys::getegid());
+        assert_eq!((maps.uid, maps.gid), (effective("Uid:"), effective("Gid:")));
     }
 }

@@ -172,3 +172,19 @@ pub fn executable(dir: &std::path::Path, name: &str, text: &str) -> std::path::P
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
 }
+
+/// Wait for child `pid` of this process to end, and reap it.
+pub fn wait(pid: i32) -> nsclone::WaitStatus {
+    nsclone::sys::wait4(pid, 0)
+        .expect("wait4")
+        .expect("a status without WNOHANG")
+}
+
+/// An environment of one variable, `PATH=path`, as execve takes it: the
+/// strings, and the NULL-terminated array of pointers into them.
+pub fn env_with_path(path: &str) -> (Vec<std::ffi::CString>, Vec<*const std::ffi::c_char>) {
+    let strings = vec![std::ffi::CString::new(format!("PATH={path}")).unwrap()];
+    let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    (strings, ptrs)
+}
