@@ -42,11 +42,12 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 	RUSTDOCFLAGS='-D warnings' cargo doc --no-deps
 
-# Benchmarks (root: they create namespaces). Quick mode, under a minute:
-# tables on the terminal and in target/bench-results/. The full mode runs
-# ten times the rounds and writes results/, which the README shows.
-bench:
+# Benchmarks (root: they create namespaces; cc compiles the C launchers).
+# Quick mode, under a minute: tables on the terminal and in
+# target/bench-results/. The full mode runs more rounds and writes
+# results/, which the README shows. Both run $(BIN), built here first.
+bench: build
 	cargo bench --bench launch -- --quick
 
-bench-full:
+bench-full: build
 	cargo bench --bench launch -- --full

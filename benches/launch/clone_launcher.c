@@ -3,8 +3,9 @@
  * run a command in a new UTS namespace. mmap a stack, clone(CLONE_NEWUTS)
  * onto it, set the hostname and execvp in the child, waitpid in the parent.
  * Built dynamically linked (cc's default) by `make bench`: the yardstick.
- * Built again with -static -DVFORK (CLONE_VM|CLONE_VFORK, as posix_spawn)
- * it is about the limit: nothing but one clone and the command's exec.
+ * Built again with -static -DVFORK (CLONE_VM|CLONE_VFORK, as posix_spawn):
+ * what is left is glibc's own start-up, which nolibc_launcher.c, the
+ * limit, does without.
  *
  * Usage: clone_launcher COMMAND [ARG...]; exits with the command's status.
  */

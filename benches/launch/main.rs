@@ -7,8 +7,11 @@
 //! 1. the whole process, from outside: `/bin/true` alone; util-linux
 //!    `unshare -u` and `unshare -u --fork`; `nsclone -q`, fork and vfork
 //!    style; the article's approach, which re-executes `/proc/self/exe`
-//!    before the command (this program plays it, see [`reexec`]); and a
-//!    minimal C launcher, `clone_launcher.c`, compiled here with `cc`;
+//!    before the command (this program plays it, see [`reexec`]); a minimal
+//!    C launcher, `clone_launcher.c`, with glibc dynamic and static; the
+//!    limit, `nolibc_launcher.c`, which has no libc at all; and three
+//!    programs that do nothing (`startup.c`), to show what glibc's start-up
+//!    costs on a virtual machine and where that time goes (CPUID);
 //! 2. inside one process, per spawn of `/bin/true`: `std::process::Command`
 //!    (glibc's posix_spawn, which clones with `CLONE_VM|CLONE_VFORK`), and
 //!    nsclone's library in fork and in vfork style;
@@ -18,9 +21,13 @@
 //!
 //! It prints Markdown tables and writes them, with two SVG charts, to
 //! `target/bench-results/` (quick mode, the default: well under a minute)
-//! or `results/` (`--full`: ten times the rounds, what the README shows).
-//! It needs root, for the namespaces. It measures and never fails on a
-//! figure: the goals table at the end says which goals hold.
+//! or `results/` (`--full`: more rounds, what the README shows). It needs
+//! root, for the namespaces, and `cc` for the C programs. It measures and
+//! never fails on a figure: the goals table at the end (issue 10's) says
+//! which goals hold.
+//!
+//! The nsclone library is used in one place, [`library`]; the rest is std
+//! and the libc crate.
 
 mod stats;
 mod svg;
@@ -28,15 +35,51 @@ mod svg;
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{self, Stdio};
 use std::time::{Duration, Instant};
 
-use nsclone::clone::clone;
-use nsclone::stack::Stack;
-use nsclone::{sys, wait};
+use stats::{
+    Summary, Table, interleave, median, micros, paired_difference, paired_ratio, ratios, spread,
+    time,
+};
 
-use stats::{Table, interleave, median, micros, paired_difference, paired_ratio, spread, time};
+/// The nsclone the whole-process rows run, whose memory and size the goals
+/// report: the release binary that `make build` makes (the Makefile's
+/// `BIN`, which `make bench` builds first), relative to the project.
+const NSCLONE: &str = "target/x86_64-unknown-linux-gnu/release/nsclone";
+
+/// How `nolibc_launcher.c` and the no-libc `startup.c` are compiled (after
+/// `cc -O2`): no C library, no C runtime start-up, our own `_start`.
+const NOLIBC_FLAGS: [&str; 7] = [
+    // No dynamic loader: the kernel jumps straight to our _start.
+    "-static",
+    // Link no libc (and no libgcc): a missing memcpy would fail the link.
+    "-nostdlib",
+    // No crt1.o and friends: _start is ours.
+    "-nostartfiles",
+    // No hosted C library to assume (implies -fno-builtin).
+    "-ffreestanding",
+    // The stack canary is read from TLS (%fs:0x28), which nobody sets up.
+    "-fno-stack-protector",
+    // A fixed-address executable: a static PIE would first have to
+    // relocate itself, which is libc's start-up code.
+    "-fno-pie",
+    "-no-pie",
+];
+
+// The rows that the goals and the start-up note look up by name.
+const TRUE_ALONE: &str = "`/bin/true` alone";
+const UNSHARE: &str = "`unshare -u`";
+const NSCLONE_Q: &str = "`nsclone -q`";
+const NSCLONE_VFORK: &str = "`nsclone -q --vfork`";
+const NOLIBC_LAUNCHER: &str = "C launcher, no libc, vfork";
+const EMPTY_GLIBC: &str = "empty `main`, static glibc";
+const EMPTY_NOLIBC: &str = "empty `_start`, no libc";
+const CPUIDS: &str = "60 CPUIDs, no libc";
+/// How many CPUIDs the [`CPUIDS`] row executes (`startup.c -DCPUIDS=60`).
+const CPUID_COUNT: u32 = 60;
 
 /// How many rounds each measurement runs; `--full` multiplies them.
 struct Rounds {
@@ -53,17 +96,17 @@ struct Rounds {
 }
 
 const QUICK: Rounds = Rounds {
-    whole: 100,
+    whole: 300,
     in_process: 200,
     namespaces: 100,
     memory_flat: 50,
     memory_fork: 10,
     memory_passes: 2,
-    rss: 3,
+    rss: 5,
 };
 
 const FULL: Rounds = Rounds {
-    whole: 1000,
+    whole: 2000,
     in_process: 2000,
     namespaces: 1000,
     memory_flat: 300,
@@ -136,7 +179,7 @@ fn main() {
     report += &memory.markdown;
     let rss = peak_rss(&tools, rounds.rss);
     report += &rss.markdown;
-    report += &goals(&whole, &in_process, &memory, &rss);
+    report += &goals(&whole, &in_process, &rss, &tools.nsclone);
     report += &format!(
         "\nMeasured in {:.0} s, {mode} mode.\n",
         started.elapsed().as_secs_f64()
@@ -157,12 +200,12 @@ fn main() {
 /// (by name), and its chart if it has one.
 struct Section {
     markdown: String,
-    figures: Vec<(&'static str, f64)>,
+    figures: Vec<(&'static str, Summary)>,
     chart: String,
 }
 
 impl Section {
-    fn figure(&self, name: &str) -> Option<f64> {
+    fn figure(&self, name: &str) -> Option<Summary> {
         self.figures.iter().find(|f| f.0 == name).map(|f| f.1)
     }
 }
@@ -171,27 +214,59 @@ impl Section {
 struct Tools {
     nsclone: PathBuf,
     unshare: Option<PathBuf>,
+    /// `clone_launcher.c`, linked with glibc: dynamically (fork style),
+    /// and statically with `-DVFORK`.
     c_launcher: Option<PathBuf>,
-    c_limit: Option<PathBuf>,
+    c_static: Option<PathBuf>,
+    /// `nolibc_launcher.c`: the limit.
+    c_nolibc: Option<PathBuf>,
+    /// `startup.c`, built three ways: (row name, program).
+    startup: Vec<(&'static str, PathBuf)>,
     this: PathBuf,
     cat: PathBuf,
 }
 
 impl Tools {
     fn find(target: &Path) -> Tools {
+        let nsclone = Path::new(env!("CARGO_MANIFEST_DIR")).join(NSCLONE);
+        if !nsclone.is_file() {
+            eprintln!("launch: no {NSCLONE}: build it first (`make bench` does)");
+            process::exit(1);
+        }
         let dir = target.join("bench-bin");
-        let limit = ["-static", "-DVFORK"];
+        fn nolibc<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+            NOLIBC_FLAGS.iter().chain(extra).copied().collect()
+        }
+        let cpuids = format!("-DCPUIDS={CPUID_COUNT}");
+        let startup = [
+            (EMPTY_GLIBC, "startup_glibc", vec!["-static"]),
+            (EMPTY_NOLIBC, "startup_nolibc", nolibc(&["-DNOLIBC"])),
+            (CPUIDS, "startup_cpuids", nolibc(&["-DNOLIBC", &cpuids])),
+        ];
         Tools {
-            nsclone: PathBuf::from(env!("CARGO_BIN_EXE_nsclone")),
+            nsclone,
             unshare: which("unshare"),
-            c_launcher: build_c_launcher(&dir, "clone_launcher", &[]),
-            c_limit: build_c_launcher(&dir, "clone_launcher_static_vfork", &limit),
+            c_launcher: compile(&dir, "clone_launcher.c", "clone_launcher", &[]),
+            c_static: compile(
+                &dir,
+                "clone_launcher.c",
+                "clone_launcher_static_vfork",
+                &["-static", "-DVFORK"],
+            ),
+            c_nolibc: compile(&dir, "nolibc_launcher.c", "nolibc_launcher", &nolibc(&[])),
+            startup: startup
+                .iter()
+                .filter_map(|(row, name, flags)| {
+                    Some((*row, compile(&dir, "startup.c", name, flags)?))
+                })
+                .collect(),
             this: std::env::current_exe().expect("this program's path"),
             cat: which("cat").unwrap_or_else(|| "/bin/cat".into()),
         }
     }
 
-    /// The launchers, each as the argv that runs `command` through it.
+    /// The launchers, each as the argv that runs `command` (an absolute
+    /// path: the no-libc launcher does no PATH search) through it.
     /// Unavailable tools are left out, with a note on stderr.
     fn launchers(&self, command: &[&str], fork: bool) -> Vec<(&'static str, Vec<OsString>)> {
         let argv = |head: &[&OsStr]| -> Vec<OsString> {
@@ -202,32 +277,37 @@ impl Tools {
         let mut list = Vec::new();
         if let Some(unshare) = &self.unshare {
             if !fork {
-                list.push(("unshare -u", argv(&[unshare.as_os_str(), "-u".as_ref()])));
+                list.push((UNSHARE, argv(&[unshare.as_os_str(), "-u".as_ref()])));
             }
             let args = [unshare.as_os_str(), "-u".as_ref(), "--fork".as_ref()];
-            list.push(("unshare -u --fork", argv(&args)));
+            list.push(("`unshare -u --fork`", argv(&args)));
         }
-        list.push(("nsclone -q", argv(&[nsclone, "-q".as_ref()])));
+        list.push((NSCLONE_Q, argv(&[nsclone, "-q".as_ref()])));
         let args = [nsclone, "-q".as_ref(), "--vfork".as_ref()];
-        list.push(("nsclone -q --vfork", argv(&args)));
+        list.push((NSCLONE_VFORK, argv(&args)));
         let args = [self.this.as_os_str(), reexec::LAUNCHER.as_ref()];
-        list.push(("re-exec /proc/self/exe", argv(&args)));
+        list.push(("re-exec `/proc/self/exe`", argv(&args)));
         if let Some(c) = &self.c_launcher {
-            list.push(("C launcher", argv(&[c.as_os_str()])));
+            list.push(("C launcher, glibc", argv(&[c.as_os_str()])));
         }
-        if let Some(c) = &self.c_limit {
-            list.push(("C launcher, static, vfork", argv(&[c.as_os_str()])));
+        if let Some(c) = &self.c_static {
+            list.push(("C launcher, static glibc, vfork", argv(&[c.as_os_str()])));
+        }
+        if let Some(c) = &self.c_nolibc {
+            list.push((NOLIBC_LAUNCHER, argv(&[c.as_os_str()])));
         }
         list
     }
 }
 
 /// Measurement 1, whole process: start a launcher that runs /bin/true,
-/// wait for it.
+/// wait for it; and start programs that do nothing.
 fn whole_process(tools: &Tools, rounds: usize) -> Section {
     eprintln!("launch: 1/5 whole process, {rounds} rounds");
-    let mut variants = vec![("/bin/true alone", vec![OsString::from("/bin/true")])];
+    let mut variants = vec![(TRUE_ALONE, vec![OsString::from("/bin/true")])];
     variants.extend(tools.launchers(&["/bin/true"], false));
+    let startup = tools.startup.iter();
+    variants.extend(startup.map(|(row, program)| (*row, vec![program.into()])));
     let mut failures = vec![0usize; variants.len()];
     let samples = interleave(variants.len(), 5, rounds, |i| {
         let argv = &variants[i].1;
@@ -242,16 +322,15 @@ fn whole_process(tools: &Tools, rounds: usize) -> Section {
     });
     let index = |name: &str| variants.iter().position(|v| v.0 == name);
     let baselines = [
-        ("× /bin/true", index("/bin/true alone")),
-        ("× unshare -u", index("unshare -u")),
-        ("× C launcher", index("C launcher")),
+        ("× /bin/true", index(TRUE_ALONE)),
+        ("× unshare -u", index(UNSHARE)),
+        ("× no-libc launcher", index(NOLIBC_LAUNCHER)),
     ];
     let mut header = vec!["command", "median", "p10 – p90"];
     header.extend(baselines.iter().map(|b| b.0));
     let mut table = Table::new(&header);
-    let mut figures = Vec::new();
     for (i, (name, _)) in variants.iter().enumerate() {
-        let mut row = vec![format!("`{name}`"), micros(median(&samples[i]))];
+        let mut row = vec![name.to_string(), micros(median(&samples[i]))];
         row.push(spread(&samples[i]));
         for (_, base) in baselines {
             row.push(match base {
@@ -263,31 +342,40 @@ fn whole_process(tools: &Tools, rounds: usize) -> Section {
             row[0] += &format!(" ({} runs failed)", failures[i]);
         }
         table.row(row);
-        for (label, base) in baselines {
-            if let Some(b) = base {
-                let key: &'static str = match (*name, label) {
-                    ("nsclone -q", "× unshare -u") => "default/unshare",
-                    ("nsclone -q --vfork", "× unshare -u") => "vfork/unshare",
-                    ("nsclone -q", "× C launcher") => "default/C",
-                    ("nsclone -q --vfork", "× C launcher") => "vfork/C",
-                    ("C launcher, static, vfork", "× unshare -u") => "limit/unshare",
-                    _ => continue,
-                };
-                figures.push((key, paired_ratio(&samples[i], &samples[b])));
-            }
-        }
     }
+    // The goals' figures: round-by-round ratios of two rows, summarized.
+    let pair = |a: &str, b: &str| Some(ratios(&samples[index(a)?], &samples[index(b)?]));
+    let figures = [
+        ("default/unshare", pair(NSCLONE_Q, UNSHARE)),
+        ("vfork/unshare", pair(NSCLONE_VFORK, UNSHARE)),
+        ("vfork/nolibc", pair(NSCLONE_VFORK, NOLIBC_LAUNCHER)),
+        ("nolibc/unshare", pair(NOLIBC_LAUNCHER, UNSHARE)),
+    ];
+    let figures = figures
+        .into_iter()
+        .filter_map(|(name, ratios)| Some((name, Summary::of(&ratios?))))
+        .collect();
+    let at = |name: &str| index(name).map(|i| samples[i].as_slice());
+    let startup = match (at(EMPTY_GLIBC), at(EMPTY_NOLIBC), at(CPUIDS)) {
+        (Some(glibc), Some(nolibc), Some(cpuids)) => startup_note(tools, glibc, nolibc, cpuids),
+        _ => String::new(),
+    };
     let markdown = format!(
         "\n## 1. Whole process: a launcher runs `/bin/true` in a new UTS namespace\n\n\
          Time from starting the launcher to reaping it ({rounds} interleaved rounds). \
          Ratios are medians of round-by-round ratios. `unshare -u` execs the command \
          itself; the others clone a child and wait for it. The C launcher \
-         (`benches/launch/clone_launcher.c`, dynamically linked) maps a stack, clones, \
-         sets the hostname, execvp's and waits; built statically with \
-         `CLONE_VM|CLONE_VFORK`, it is close to the limit for any launcher: its own \
-         exec, one clone and the command's exec. The re-exec row is the article's \
-         approach: clone, exec the launcher again through `/proc/self/exe`, set the \
-         hostname there, then exec the command.\n\n{}",
+         (`benches/launch/clone_launcher.c`) maps a stack, clones, sets the hostname, \
+         execvp's and waits; the static glibc build clones with \
+         `CLONE_VM|CLONE_VFORK`. The no-libc launcher (`nolibc_launcher.c`: its own \
+         `_start`, raw system calls, `CLONE_VM|CLONE_VFORK` on a static stack, \
+         sethostname, execve, wait4) is the limit for any launcher: its own exec, one \
+         clone and the command's exec, and nothing before its first instruction. The \
+         re-exec row is the article's approach: a child in a new UTS namespace execs \
+         the launcher again through `/proc/self/exe`, which sets the hostname there, \
+         then execs the command. \
+         The last three rows are programs that do nothing (`startup.c`), explained \
+         below the table.\n\n{}{startup}",
         table.markdown()
     );
     Section {
@@ -295,6 +383,107 @@ fn whole_process(tools: &Tools, rounds: usize) -> Section {
         figures,
         chart: String::new(),
     }
+}
+
+/// What the start-up rows show: what glibc's start-up adds to an empty
+/// program, what CPUID costs here, and (single-stepping the programs) how
+/// many CPUIDs glibc executes before `main`.
+fn startup_note(tools: &Tools, glibc: &[f64], nolibc: &[f64], cpuids: &[f64]) -> String {
+    let start_up = paired_difference(glibc, nolibc);
+    let cpuid = paired_difference(cpuids, nolibc) / f64::from(CPUID_COUNT);
+    let mut table = Table::new(&["start-up", "added to an empty no-libc program"]);
+    table.row(vec![
+        "static glibc's, before an empty `main`".into(),
+        format!("{start_up:+.0} µs"),
+    ]);
+    table.row(vec![
+        format!("{CPUID_COUNT} CPUID instructions"),
+        format!(
+            "{:+.0} µs ({cpuid:.1} µs each)",
+            cpuid * f64::from(CPUID_COUNT)
+        ),
+    ]);
+    let mut text = format!(
+        "\n### What starting a program costs\n\n\
+         Paired differences from the empty no-libc program, whose `_start` makes \
+         exit_group(2) and nothing else. On a virtual machine the CPUID instruction \
+         traps to the hypervisor, which answers in the processor's place.\n\n{}",
+        table.markdown()
+    );
+    let program = |row: &str| tools.startup.iter().find(|s| s.0 == row).map(|s| &s.1);
+    let steps = |row: &str| program(row).and_then(|p| single_step(p));
+    if let (Some(g), Some(n)) = (steps(EMPTY_GLIBC), steps(EMPTY_NOLIBC)) {
+        text += &format!(
+            "\nSingle-stepped with ptrace(2), the empty static glibc program executes \
+             {} instructions from its first to its exit (their number grows with the \
+             environment, which glibc reads through: {} variables here), {} of them \
+             system calls and {} CPUIDs (glibc asks the processor for its features and \
+             cache sizes, to choose memcpy's variant among others); the empty no-libc \
+             program {}, {} and \
+             {}. At {cpuid:.1} µs each, those CPUIDs account for about {:.0} µs of the \
+             {start_up:.0} µs that glibc's start-up adds. Every program linked with glibc \
+             pays this before its `main`; a launcher without libc does not.\n",
+            g.instructions,
+            std::env::vars_os().count(),
+            g.syscalls,
+            g.cpuids,
+            n.instructions,
+            n.syscalls,
+            n.cpuids,
+            cpuid * g.cpuids as f64,
+        );
+    }
+    text
+}
+
+/// What a program executes, counted one instruction at a time.
+struct Steps {
+    instructions: u64,
+    syscalls: u64,
+    cpuids: u64,
+}
+
+/// Run `program` under ptrace(2), single-stepping from its first
+/// instruction after execve to its exit, and count the instructions, and
+/// the `syscall` (0f 05) and `cpuid` (0f a2) among them.
+fn single_step(program: &Path) -> Option<Steps> {
+    let mut command = process::Command::new(program);
+    // SAFETY: between fork and exec, one system call and no allocation.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    // The child stops with SIGTRAP once its execve has succeeded.
+    let pid = command.spawn().ok()?.id() as libc::pid_t;
+    let mut steps = Steps {
+        instructions: 0,
+        syscalls: 0,
+        cpuids: 0,
+    };
+    let mut status = 0;
+    // SAFETY: ptrace and waitpid on our own traced child; `regs` is plain
+    // data that PTRACE_GETREGS fills in.
+    unsafe {
+        libc::waitpid(pid, &mut status, 0);
+        while libc::WIFSTOPPED(status) {
+            let mut regs: libc::user_regs_struct = std::mem::zeroed();
+            libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs);
+            let word = libc::ptrace(libc::PTRACE_PEEKTEXT, pid, regs.rip, 0);
+            match word.to_le_bytes()[..2] {
+                [0x0f, 0x05] => steps.syscalls += 1,
+                [0x0f, 0xa2] => steps.cpuids += 1,
+                _ => {}
+            }
+            steps.instructions += 1;
+            libc::ptrace(libc::PTRACE_SINGLESTEP, pid, 0, 0);
+            libc::waitpid(pid, &mut status, 0);
+        }
+    }
+    (libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0).then_some(steps)
 }
 
 /// Measurement 2, inside one process: spawn /bin/true and wait, three ways.
@@ -322,8 +511,14 @@ fn in_process(rounds: usize) -> Section {
     Section {
         markdown,
         figures: vec![
-            ("fork/posix_spawn", paired_ratio(&samples[1], &samples[0])),
-            ("vfork/posix_spawn", paired_ratio(&samples[2], &samples[0])),
+            (
+                "fork/posix_spawn",
+                Summary::of(&ratios(&samples[1], &samples[0])),
+            ),
+            (
+                "vfork/posix_spawn",
+                Summary::of(&ratios(&samples[2], &samples[0])),
+            ),
         ],
         chart: String::new(),
     }
@@ -353,16 +548,13 @@ impl Way {
 /// Spawn /bin/true and wait, each of `ways` once a round, interleaved.
 fn spawn_ways(ways: &[Way], warmup: usize, rounds: usize) -> Vec<Vec<f64>> {
     let mut std_command = process::Command::new("/bin/true");
-    let fork = nsclone::Command::new("/bin/true");
-    let mut vfork = nsclone::Command::new("/bin/true");
-    vfork.vfork(true);
+    let fork = library::Spawner::new("/bin/true", false);
+    let vfork = library::Spawner::new("/bin/true", true);
     interleave(ways.len(), warmup, rounds, |i| {
         time(|| match ways[i] {
             Way::PosixSpawn => assert!(std_command.status().expect("spawn").success()),
-            Way::Fork => assert_eq!(fork.spawn().and_then(|c| c.wait()).unwrap().exit_code(), 0),
-            Way::Vfork => {
-                assert_eq!(vfork.spawn().and_then(|c| c.wait()).unwrap().exit_code(), 0)
-            }
+            Way::Fork => assert_eq!(fork.run(), Ok(0)),
+            Way::Vfork => assert_eq!(vfork.run(), Ok(0)),
         })
     })
 }
@@ -384,19 +576,12 @@ fn namespaces(rounds: usize) -> Section {
     let mut variants = vec![("none", 0)];
     variants.extend(types);
     variants.push(("all seven", all));
-    let stack = Stack::new().expect("map a stack");
+    let raw_clone = library::RawClone::new();
     let mut failed = vec![None; variants.len()];
     let samples = interleave(variants.len(), 3, rounds, |i| {
-        let flags = variants[i].1 as u64 | libc::SIGCHLD as u64 | nsclone::command::VFORK_FLAGS;
-        let mut child = || 0;
         time(|| {
-            // SAFETY: the child only returns 0, which exits: it touches
-            // nothing of the parent's, whose memory it shares until then.
-            match unsafe { clone(flags, &stack, &mut child) } {
-                Ok(pid) => {
-                    let _ = wait::wait(pid);
-                }
-                Err(errno) => failed[i] = Some(errno),
+            if let Err(error) = raw_clone.run(variants[i].1) {
+                failed[i] = Some(error);
             }
         })
     });
@@ -410,8 +595,8 @@ fn namespaces(rounds: usize) -> Section {
             format!("{:+.0} µs", paired_difference(&samples[i], &samples[0]))
         };
         let mut cells = vec![name.to_string(), micros(med), spread(&samples[i]), added];
-        if let Some(errno) = failed[i] {
-            cells[0] += &format!(" (clone failed: {errno})");
+        if let Some(error) = &failed[i] {
+            cells[0] += &format!(" (clone failed: {error})");
         }
         table.row(cells);
         bars.push((name.to_string(), med));
@@ -503,12 +688,6 @@ fn memory(rounds: &Rounds, full: bool) -> Section {
             format!("{:.1}", meds[2] / meds[1]),
         ]);
     }
-    let vfork_first = series[1].first().map(|p| p.1);
-    let vfork_2g = series[1].iter().find(|p| p.0 == 2048.0).map(|p| p.1);
-    let figures = match (vfork_first, vfork_2g) {
-        (Some(first), Some(big)) => vec![("vfork 2GiB/1MiB", big / first)],
-        _ => Vec::new(),
-    };
     let mut markdown = format!(
         "\n## 4. Spawn cost against the parent's memory\n\n\
          The benchmark touches a block of memory (one write per page, so it is \
@@ -545,7 +724,7 @@ fn memory(rounds: &Rounds, full: bool) -> Section {
     let chart = svg::lines("Spawn of /bin/true against the parent's memory", &lines);
     Section {
         markdown,
-        figures,
+        figures: Vec::new(),
         chart,
     }
 }
@@ -567,17 +746,14 @@ fn peak_rss(tools: &Tools, reps: usize) -> Section {
     let mut figures = Vec::new();
     for (name, argv) in tools.launchers(&[cat], true) {
         let peaks: Vec<f64> = (0..reps).filter_map(|_| launcher_peak(&argv)).collect();
-        let cell = if peaks.is_empty() {
-            "(not measured)".to_string()
-        } else {
-            format!("{:.2} MiB", median(&peaks) / 1024.0)
-        };
-        table.row(vec![format!("`{name}`"), cell]);
+        if peaks.is_empty() {
+            table.row(vec![name.into(), "(not measured)".into()]);
+            continue;
+        }
+        table.row(vec![name.into(), format!("{:.0} KiB", median(&peaks))]);
         match name {
-            "nsclone -q" if !peaks.is_empty() => figures.push(("rss default", median(&peaks))),
-            "nsclone -q --vfork" if !peaks.is_empty() => {
-                figures.push(("rss vfork", median(&peaks)))
-            }
+            NSCLONE_Q => figures.push(("rss default", Summary::of(&peaks))),
+            NSCLONE_VFORK => figures.push(("rss vfork", Summary::of(&peaks))),
             _ => {}
         }
     }
@@ -632,140 +808,214 @@ fn launcher_peak(argv: &[OsString]) -> Option<f64> {
     }
 }
 
-/// The goals of issue 5, measured against this run's figures.
-fn goals(whole: &Section, in_process: &Section, memory: &Section, rss: &Section) -> String {
-    let mut table = Table::new(&["goal", "target", "measured", "verdict"]);
-    let mut goal = |what: &str, target: f64, measured: Option<f64>, unit: &str| {
-        let (shown, verdict) = match measured {
-            Some(m) if m <= target => (format!("{m:.2}{unit}"), "holds".to_string()),
+/// The goals of issue 10, measured against this run's figures.
+fn goals(whole: &Section, in_process: &Section, rss: &Section, nsclone: &Path) -> String {
+    let mut table = Table::new(&["goal", "target", "measured (p10 – p90)", "holds"]);
+    let mut goal = |what: &str, target: f64, measured: Option<Summary>, show: fn(f64) -> String| {
+        let (cell, holds) = match measured {
             Some(m) => (
-                format!("{m:.2}{unit}"),
-                format!("misses by {:.0}%", (m / target - 1.0) * 100.0),
+                format!("{} ({} – {})", show(m.median), show(m.p10), show(m.p90)),
+                if m.median <= target { "yes" } else { "no" },
             ),
-            None => ("–".into(), "not measured".into()),
+            None => ("not measured".into(), "–"),
         };
         table.row(vec![
             what.into(),
-            format!("≤ {target}{unit}"),
-            shown,
-            verdict,
+            format!("≤ {}", show(target)),
+            cell,
+            holds.into(),
         ]);
     };
+    let ratio = |x: f64| format!("{x:.2}");
+    let kib = |x: f64| format!("{x:.0} KiB");
     goal(
-        "`nsclone -q` ÷ `unshare -u`",
-        0.80,
+        "`nsclone -q /bin/true` ÷ `unshare -u /bin/true`",
+        0.70,
         whole.figure("default/unshare"),
-        "",
+        ratio,
     );
     goal(
         "`nsclone -q --vfork` ÷ `unshare -u`",
-        0.70,
+        0.65,
         whole.figure("vfork/unshare"),
-        "",
+        ratio,
     );
     goal(
-        "`nsclone -q` ÷ C launcher",
-        1.0,
-        whole.figure("default/C"),
-        "",
+        "`nsclone -q --vfork` ÷ the no-libc C launcher",
+        1.10,
+        whole.figure("vfork/nolibc"),
+        ratio,
     );
     goal(
-        "`nsclone -q --vfork` ÷ C launcher",
-        1.0,
-        whole.figure("vfork/C"),
-        "",
+        "`nsclone -q` peak resident (VmHWM)",
+        256.0,
+        rss.figure("rss default"),
+        kib,
+    );
+    goal(
+        "`nsclone -q --vfork` peak resident (VmHWM)",
+        256.0,
+        rss.figure("rss vfork"),
+        kib,
     );
     goal(
         "in-process vfork style ÷ posix_spawn",
-        1.0,
+        1.05,
         in_process.figure("vfork/posix_spawn"),
-        "",
+        ratio,
     );
     goal(
-        "in-process fork style ÷ posix_spawn",
+        "in-process fork style ÷ posix_spawn (issue 5's target)",
         1.15,
         in_process.figure("fork/posix_spawn"),
-        "",
+        ratio,
     );
-    goal(
-        "vfork style at 2 GiB ÷ at 1 MiB",
-        1.3,
-        memory.figure("vfork 2GiB/1MiB"),
-        "",
-    );
-    let mib = |name| rss.figure(name).map(|kib| kib / 1024.0);
-    goal(
-        "`nsclone -q` peak resident",
-        1.0,
-        mib("rss default"),
-        " MiB",
-    );
-    goal(
-        "`nsclone -q --vfork` peak resident",
-        1.0,
-        mib("rss vfork"),
-        " MiB",
-    );
+    let size = fs::metadata(nsclone).map_or(0, |m| m.len());
+    table.row(vec![
+        "size of the release binary".into(),
+        "≤ 300 KB".into(),
+        format!("{:.0} KB ({size} bytes)", size as f64 / 1000.0),
+        if size <= 300_000 { "yes" } else { "no" }.into(),
+    ]);
     let mut text = format!(
-        "\n## Goals (issue 5)\n\nRatios are paired medians from the tables above, except \
-         2 GiB ÷ 1 MiB, a ratio of two medians taken one after the other.\n\n{}",
+        "\n## Goals (issue 10)\n\n\
+         Ratios are medians of the round-by-round ratios in the tables above, with the \
+         10th and 90th percentiles of those ratios; peak resident memory is the median \
+         of the runs in table 5, with their spread; the size is that of the binary \
+         measured here, `{NSCLONE}`. A goal holds when the median meets it.\n\n{}",
         table.markdown()
     );
-    if let Some(limit) = whole.figure("limit/unshare") {
+    if let Some(limit) = whole.figure("nolibc/unshare") {
         text += &format!(
-            "\nFor scale: the static C launcher with `CLONE_VM|CLONE_VFORK`, about the \
-             least any launcher can cost, measured {limit:.2} × `unshare -u`.\n"
+            "\nFor scale: the no-libc C launcher, about the least any launcher can cost, \
+             measured {:.2} × `unshare -u`.\n",
+            limit.median
         );
     }
     text
 }
 
-/// The article's approach, played by this program: the launcher clones a
-/// child in a new UTS namespace that execs this very program again
+/// Every use of the nsclone library, in one place, so that the bench
+/// follows the library's API as it changes: the in-process spawns through
+/// `nsclone::Command` (measurements 2 and 4), and a raw clone on a
+/// hand-mapped stack (measurement 3).
+mod library {
+    use nsclone::clone::clone;
+    use nsclone::stack::Stack;
+
+    /// `nsclone::Command` running one program in a new UTS namespace, in
+    /// fork or vfork style.
+    pub struct Spawner(nsclone::Command);
+
+    impl Spawner {
+        pub fn new(program: &str, vfork: bool) -> Spawner {
+            let mut command = nsclone::Command::new(program);
+            command.vfork(vfork);
+            Spawner(command)
+        }
+
+        /// Spawn the program and wait for it: its exit code.
+        pub fn run(&self) -> Result<i32, String> {
+            let status = self.0.spawn().and_then(|child| child.wait());
+            status.map(|s| s.exit_code()).map_err(|e| e.to_string())
+        }
+    }
+
+    /// Raw clones, one at a time, on one stack mapped once.
+    pub struct RawClone(Stack);
+
+    impl RawClone {
+        pub fn new() -> RawClone {
+            RawClone(Stack::new().expect("map a stack"))
+        }
+
+        /// clone(2) with `namespaces | CLONE_VM | CLONE_VFORK | SIGCHLD`
+        /// whose child exits at once, and the parent's wait4.
+        pub fn run(&self, namespaces: i32) -> Result<(), String> {
+            let vfork = libc::CLONE_VM | libc::CLONE_VFORK;
+            let flags = (namespaces | vfork | libc::SIGCHLD) as u64;
+            let mut child = || 0;
+            // SAFETY: the child only returns 0, which exits: it touches
+            // nothing of the parent's, whose memory it shares until then.
+            let pid = unsafe { clone(flags, &self.0, &mut child) }.map_err(|e| e.to_string())?;
+            nsclone::wait::wait(pid)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// The article's approach, played by this program with std and libc: the
+/// launcher forks a child that unshares a new UTS namespace (as clone with
+/// `CLONE_NEWUTS` would) and execs this very program again
 /// (`/proc/self/exe`); that second start sets the hostname and execs the
 /// command. One more exec and one more program start than nsclone.
 mod reexec {
     use std::ffi::OsString;
-    use std::process::exit;
-
-    use nsclone::exec::ExecPlan;
+    use std::io;
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::process::{Command, exit};
 
     pub const LAUNCHER: &str = "--reexec-launcher";
     pub const CHILD: &str = "--reexec-child";
 
     pub fn launcher(command: &[OsString]) -> ! {
-        let status = nsclone::Command::new("/proc/self/exe")
-            .arg(CHILD)
-            .args(command)
-            .spawn()
-            .and_then(|child| child.wait());
-        match status {
-            Ok(status) => exit(status.exit_code()),
+        let mut child = Command::new("/proc/self/exe");
+        child.arg(CHILD).args(command);
+        // SAFETY: between fork and exec, one system call and no allocation.
+        unsafe {
+            child.pre_exec(|| match libc::unshare(libc::CLONE_NEWUTS) {
+                0 => Ok(()),
+                _ => Err(io::Error::last_os_error()),
+            });
+        }
+        match child.status() {
+            Ok(status) => exit(
+                status
+                    .code()
+                    .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
+            ),
             Err(error) => {
-                eprintln!("reexec: {error}");
-                exit(error.exit_code())
+                eprintln!("reexec: unshare or exec: {error}");
+                exit(125)
             }
         }
     }
 
     pub fn child(command: &[OsString]) -> ! {
-        if let Err(errno) = nsclone::sys::sethostname(b"newhostname") {
-            eprintln!("reexec: sethostname: {errno}");
+        // The host's hostname is never touched: only a process whose UTS
+        // namespace differs from its parent's sets one.
+        let uts = |path: String| std::fs::metadata(path).map(|m| (m.dev(), m.ino())).ok();
+        let parent = std::os::unix::process::parent_id();
+        let ours = uts("/proc/self/ns/uts".into());
+        if ours.is_none() || ours == uts(format!("/proc/{parent}/ns/uts")) {
+            eprintln!("reexec: not in a new UTS namespace: the hostname stays");
             exit(125);
         }
-        let path = std::env::var_os("PATH");
-        let env = std::env::vars_os();
-        let Ok(mut plan) = ExecPlan::new(&command[0], &command[1..], env, path.as_deref()) else {
-            exit(125)
-        };
-        exit(plan.exec().exit_code())
+        let name = b"newhostname";
+        // SAFETY: the name is valid for its length.
+        if unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) } == -1 {
+            eprintln!("reexec: sethostname: {}", io::Error::last_os_error());
+            exit(125);
+        }
+        let error = Command::new(&command[0]).args(&command[1..]).exec();
+        eprintln!("reexec: exec: {error}");
+        exit(if error.kind() == io::ErrorKind::NotFound {
+            127
+        } else {
+            126
+        })
     }
 }
 
-/// Compile `clone_launcher.c` with `cc` (or `$CC`) and `flags` into
-/// `dir/name`: dynamically linked unless the flags say otherwise.
-fn build_c_launcher(dir: &Path, name: &str, flags: &[&str]) -> Option<PathBuf> {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/launch/clone_launcher.c");
+/// Compile `benches/launch/{source}` with `cc` (or `$CC`), `-O2` and
+/// `flags` into `dir/name`: dynamically linked unless the flags say
+/// otherwise. `None`, with a note on stderr, if it does not compile.
+fn compile(dir: &Path, source: &str, name: &str, flags: &[&str]) -> Option<PathBuf> {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("benches/launch")
+        .join(source);
     let binary = dir.join(name);
     fs::create_dir_all(dir).ok()?;
     let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
@@ -830,15 +1080,8 @@ fn machine(mode: &str) -> String {
         .and_then(|l| l.split(':').nth(1))
         .map_or("unknown processor".into(), |m| m.trim().to_string());
     let ram = meminfo("MemTotal:").unwrap_or(0) as f64 / (1024.0 * 1024.0);
-    let kernel = sys::uname().map_or("?".into(), |u| {
-        let bytes: Vec<u8> = u
-            .release
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    });
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease");
+    let kernel = kernel.as_deref().map_or("?", str::trim);
     format!(
         "Machine: {cores} CPUs ({cpu}), {ram:.0} GiB, Linux {kernel}; {} (UTC); {mode} mode.\n",
         today()

@@ -77,16 +77,38 @@ pub fn median(values: &[f64]) -> f64 {
     quantile(values, 0.5)
 }
 
+/// The round-by-round ratios `a[r] / b[r]`.
+pub fn ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(a, b)| a / b).collect()
+}
+
 /// The median of the round-by-round ratios `a[r] / b[r]`.
 pub fn paired_ratio(a: &[f64], b: &[f64]) -> f64 {
-    let ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
-    median(&ratios)
+    median(&ratios(a, b))
 }
 
 /// The median of the round-by-round differences `a[r] - b[r]`.
 pub fn paired_difference(a: &[f64], b: &[f64]) -> f64 {
     let diffs: Vec<f64> = a.iter().zip(b).map(|(a, b)| a - b).collect();
     median(&diffs)
+}
+
+/// A median and the spread around it: the 10th and 90th percentiles.
+#[derive(Clone, Copy)]
+pub struct Summary {
+    pub median: f64,
+    pub p10: f64,
+    pub p90: f64,
+}
+
+impl Summary {
+    pub fn of(values: &[f64]) -> Summary {
+        Summary {
+            median: median(values),
+            p10: quantile(values, 0.1),
+            p90: quantile(values, 0.9),
+        }
+    }
 }
 
 /// Microseconds as the tables print them: `685`, `1 234`, `75.3 ms`.
