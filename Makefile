@@ -6,8 +6,7 @@ CMD ?= sh
 NEW_HOSTNAME ?= newhostname
 # More namespaces, as nsclone's options: FLAGS='--pid --mount-proc --net'.
 FLAGS ?=
-# .cargo/config.toml names the target (for static linking), hence the path.
-BIN := target/x86_64-unknown-linux-gnu/release/nsclone
+BIN := target/release/nsclone
 
 .PHONY: build run test soak lint bench bench-full
 

@@ -93,7 +93,8 @@ impl Hold {
             events: libc::POLLIN,
             revents: 0,
         }];
-        sys::poll_now(&mut fds)?;
+        let why = "POLLHUP would mean every write end is closed: the parent is gone";
+        sys::poll_now(&mut fds, why)?;
         Ok(fds[0].revents & libc::POLLHUP == 0)
     }
 

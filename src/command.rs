@@ -99,6 +99,9 @@ pub struct Command {
     signal_defaults: SigSet,
     signal_ignores: SigSet,
     vfork: bool,
+    /// Whether the caller may have signal handlers (see
+    /// [`Command::no_signal_handlers`]).
+    handlers: bool,
 }
 
 /// The command's words: its own, or an argv someone else keeps.
@@ -181,6 +184,7 @@ impl Command {
             signal_defaults: SIGNAL_DEFAULTS,
             signal_ignores: SigSet::EMPTY,
             vfork: false,
+            handlers: true,
         }
     }
 
@@ -302,6 +306,15 @@ impl Command {
     /// time namespace is refused there.
     pub fn vfork(&mut self, on: bool) -> &mut Command {
         self.vfork = on;
+        self
+    }
+
+    /// Promise that the calling process has no signal handler installed, so
+    /// that a vfork-style child need not look for them (64 rt_sigaction(2)
+    /// calls) before it restores the mask. True of the nsclone binary: it
+    /// installs none, and exec reset its caller's.
+    pub fn no_signal_handlers(&mut self) -> &mut Command {
+        self.handlers = false;
         self
     }
 
@@ -547,7 +560,7 @@ impl<'a> Launch<'a> {
             parent_mnt: self.parent_mnt,
             mount_proc: command.mount_proc,
             parent_net: self.parent_net,
-            reset_handlers: command.vfork,
+            reset_handlers: command.vfork && command.handlers,
             defaults: command.signal_defaults,
             ignores: command.signal_ignores,
             mask: command.signal_mask.unwrap_or(old_mask),

@@ -17,12 +17,15 @@
 //!
 //! The mechanics are in the library; see `src/lib.rs` for the tour.
 
-#![no_std]
-#![no_main]
+// `cargo test` and `clippy --all-targets` build this file as a test
+// harness, an ordinary std program: then nothing of the libc-free runtime
+// below may be defined (std has its own), and nothing runs.
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(test), no_main)]
+#![cfg_attr(test, allow(dead_code, unused_imports))]
 #![deny(unsafe_code)]
 
 use core::ffi::c_char;
-use core::panic::PanicInfo;
 use core::ptr;
 
 use nsclone::cli::{self, Action, Options};
@@ -30,7 +33,7 @@ use nsclone::credentials::Ids;
 use nsclone::error::{Step, Vfork};
 use nsclone::exec;
 use nsclone::namespace::{self, Namespace};
-use nsclone::runtime::{self, Arena};
+use nsclone::runtime;
 use nsclone::signal::{Disposition, SigSet};
 use nsclone::start::InitialStack;
 use nsclone::supervise;
@@ -38,50 +41,63 @@ use nsclone::text::Words;
 use nsclone::wait::{EXIT_LAUNCHER, WaitStatus};
 use nsclone::{Command, Error, show, sys, trace};
 
-nsclone::program_start!(start);
-nsclone::memory_functions!();
+/// The pieces of a runtime that a program without libc or std must bring
+/// itself: see [`nsclone::runtime`].
+#[cfg(not(test))]
+mod rt {
+    use core::ffi::c_char;
+    use core::panic::PanicInfo;
+    use core::ptr;
 
-/// The heap: see [`nsclone::runtime`].
-#[global_allocator]
-static HEAP: Arena = Arena::new();
+    use nsclone::runtime::{self, Arena};
+    use nsclone::start::InitialStack;
 
-#[panic_handler]
-fn panic(info: &PanicInfo<'_>) -> ! {
-    runtime::panic(info)
-}
+    nsclone::program_start!(start);
+    nsclone::memory_functions!();
 
-/// `core` and `alloc` come compiled for unwinding: their cleanup code names
-/// `_Unwind_Resume` (libgcc's) and the personality routine that std would
-/// bring. nsclone never unwinds (a panic ends it, see [`panic`]), so
-/// neither is ever reached; the linker only needs them named.
-#[allow(unsafe_code)]
-#[unsafe(no_mangle)]
-extern "C" fn _Unwind_Resume() -> ! {
-    nsclone::arch::trap()
-}
+    /// The heap: see [`nsclone::runtime`].
+    #[global_allocator]
+    static HEAP: Arena = Arena::new();
 
-/// See [`_Unwind_Resume`].
-#[allow(unsafe_code)]
-#[unsafe(no_mangle)]
-extern "C" fn rust_eh_personality() -> ! {
-    nsclone::arch::trap()
-}
+    #[panic_handler]
+    fn panic(info: &PanicInfo<'_>) -> ! {
+        runtime::panic(info)
+    }
 
-/// The process's environment. In a C program libc defines it and its
-/// start-up sets it from the stack; here [`start`] does, and the library
-/// reads it as execvp(3) would.
-#[allow(unsafe_code)]
-#[unsafe(no_mangle)]
-static mut environ: *const *const c_char = ptr::null();
+    /// `core` and `alloc` come compiled for unwinding: their cleanup code
+    /// names `_Unwind_Resume` (libgcc's) and the personality routine that
+    /// std would bring. nsclone never unwinds (a panic ends it, see
+    /// [`panic`]), so neither is ever reached; the linker only needs them
+    /// named.
+    #[allow(unsafe_code)]
+    #[unsafe(no_mangle)]
+    extern "C" fn _Unwind_Resume() -> ! {
+        nsclone::arch::trap()
+    }
 
-/// Where `_start` leads: `sp` is the stack pointer the kernel gave.
-#[allow(unsafe_code)]
-extern "C" fn start(sp: *const usize) -> ! {
-    // SAFETY: `_start` passes its initial stack pointer, untouched.
-    let stack = unsafe { InitialStack::from_sp(sp) };
-    // SAFETY: one thread, and nothing has read `environ` yet.
-    unsafe { environ = stack.envp };
-    main(&stack)
+    /// See [`_Unwind_Resume`].
+    #[allow(unsafe_code)]
+    #[unsafe(no_mangle)]
+    extern "C" fn rust_eh_personality() -> ! {
+        nsclone::arch::trap()
+    }
+
+    /// The process's environment. In a C program libc defines it and its
+    /// start-up sets it from the stack; here [`start`] does, and the
+    /// library reads it as execvp(3) would.
+    #[allow(unsafe_code, non_upper_case_globals)]
+    #[unsafe(no_mangle)]
+    static mut environ: *const *const c_char = ptr::null();
+
+    /// Where `_start` leads: `sp` is the stack pointer the kernel gave.
+    #[allow(unsafe_code)]
+    extern "C" fn start(sp: *const usize) -> ! {
+        // SAFETY: `_start` passes its initial stack pointer, untouched.
+        let stack = unsafe { InitialStack::from_sp(sp) };
+        // SAFETY: one thread, and nothing has read `environ` yet.
+        unsafe { environ = stack.envp };
+        super::main(&stack)
+    }
 }
 
 /// Parse, launch, and end as the child did.
@@ -141,7 +157,9 @@ fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStat
         .signal_mask(original)
         // No std runtime ran, so SIGPIPE is as the caller left it: the
         // command inherits it, as with any exec.
-        .signal_defaults(SigSet::EMPTY);
+        .signal_defaults(SigSet::EMPTY)
+        // We install no handler, and exec reset our caller's.
+        .no_signal_handlers();
     // Ignoring SIGCHLD tells the kernel to reap children at once and send
     // no SIGCHLD: we would never learn how the command ended, nor wake up.
     // A caller may have left it ignored (it survives exec): take it back for
@@ -263,19 +281,26 @@ fn shell() -> *const c_char {
 /// Make sure descriptors 0, 1 and 2 are open, as set-user-ID programs and
 /// init systems do: a caller may have closed them, and then the next
 /// descriptors nsclone opens (its pipes) would take their numbers, and
-/// nsclone's messages and trace lines would land in its own pipes. A closed
-/// one is opened on /dev/null, which the command then inherits.
+/// nsclone's messages and trace lines would land in its own pipes. One
+/// ppoll(2) asks about all three (a closed one reports `POLLNVAL`), as
+/// musl's start-up does; a closed one is opened on /dev/null, which the
+/// command then inherits.
 fn open_standard_descriptors() {
-    for fd in 0..=2 {
-        let why = "is it open? a closed one would be taken by our own pipes";
-        if sys::fcntl_getfd(fd, why) != Err(syscalls::Errno::EBADF) {
-            continue;
-        }
-        // The lowest free number is `fd`: those below it are open.
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    let why = "are 0, 1 and 2 open? a closed one would be taken by our own pipes";
+    if sys::poll_now(&mut fds, why).is_err() {
+        return;
+    }
+    for pfd in fds.iter().filter(|pfd| pfd.revents & libc::POLLNVAL != 0) {
+        // The lowest free number is this one: those below it are open.
         let why = "closed: /dev/null in its place, for us and the command";
         match sys::open_inherited(c"/dev/null", libc::O_RDWR, why) {
-            Ok(null) => core::mem::forget(null),
-            Err(_) => sys::exit_group(EXIT_LAUNCHER),
+            Ok(null) if null.raw() == pfd.fd => core::mem::forget(null),
+            _ => sys::exit_group(EXIT_LAUNCHER),
         }
     }
 }

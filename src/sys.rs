@@ -246,8 +246,9 @@ pub fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
 
 /// ppoll(2) without waiting: which of `fds` are ready now. Fills each
 /// `revents` and returns how many have events. `POLLHUP` on a pipe's read
-/// end means every write end is closed.
-pub fn poll_now(fds: &mut [libc::pollfd]) -> Result<usize, Errno> {
+/// end means every write end is closed; `POLLNVAL`, that a descriptor is
+/// not open.
+pub fn poll_now(fds: &mut [libc::pollfd], why: &str) -> Result<usize, Errno> {
     let zero = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -264,20 +265,27 @@ pub fn poll_now(fds: &mut [libc::pollfd]) -> Result<usize, Errno> {
             0
         )
     };
-    // nsclone polls one descriptor at a time; the trace shows the first.
-    if let Some(pfd) = fds.first() {
-        let why = match ret {
-            Ok(_) if pfd.revents & libc::POLLHUP != 0 => {
-                "POLLHUP: every write end is closed, so the parent is gone"
-            }
-            Ok(_) => "no hang-up: the parent still holds the write end",
-            Err(_) => "",
-        };
-        trace!("ppoll([{{fd={}, events={}}}], {}, {{tv_sec=0, tv_nsec=0}}, NULL, 0)",
-            pfd.fd, PollEvents(pfd.events), fds.len() => &ret;
-            "{why} (revents={})", PollEvents(pfd.revents));
-    }
+    trace!("ppoll({}, {}, {{tv_sec=0, tv_nsec=0}}, NULL, 0)", PollFds(fds), fds.len() => &ret;
+        "{why}");
     ret
+}
+
+/// Poll structures as strace shows them: `[{fd=3, events=POLLIN}]`, and
+/// after the call the events that came, `[{fd=3, revents=POLLHUP}]` in
+/// strace's result; here both in one list.
+struct PollFds<'a>(&'a [libc::pollfd]);
+
+impl core::fmt::Display for PollFds<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("[")?;
+        for (i, pfd) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{{fd={}, events={}}}", pfd.fd, PollEvents(pfd.events))?;
+        }
+        f.write_str("]")
+    }
 }
 
 /// close(2). Errors are ignored: the descriptor is gone either way.

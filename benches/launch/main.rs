@@ -48,7 +48,7 @@ use stats::{
 /// The nsclone the whole-process rows run, whose memory and size the goals
 /// report: the release binary that `make build` makes (the Makefile's
 /// `BIN`, which `make bench` builds first), relative to the project.
-const NSCLONE: &str = "target/x86_64-unknown-linux-gnu/release/nsclone";
+const NSCLONE: &str = "target/release/nsclone";
 
 /// How `nolibc_launcher.c` and the no-libc `startup.c` are compiled (after
 /// `cc -O2`): no C library, no C runtime start-up, our own `_start`.
@@ -938,7 +938,7 @@ mod library {
             // SAFETY: the child only returns 0, which exits: it touches
             // nothing of the parent's, whose memory it shares until then.
             let pid = unsafe { clone(flags, &self.0, &mut child) }.map_err(|e| e.to_string())?;
-            nsclone::wait::wait(pid)
+            nsclone::sys::wait4(pid, 0)
                 .map(drop)
                 .map_err(|e| e.to_string())
         }
