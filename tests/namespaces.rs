@@ -444,19 +444,22 @@ fn user_the_invoker_is_root_inside_and_owns_its_files_outside() {
     }
 }
 
-/// Not a test of its own: when `NSCLONE_PROBE` is set, print this process's
-/// monotonic and boot-time clocks. The time tests run this test binary
-/// inside a time namespace to read them, since no standard tool prints
-/// `CLOCK_MONOTONIC`.
+/// Not a test of its own: print this process's monotonic and boot-time
+/// clocks. The time tests run this test binary inside a time namespace, with
+/// `--ignored --exact probe_clocks` and `NSCLONE_PROBE` set, to read them,
+/// since no standard tool prints `CLOCK_MONOTONIC`.
 #[test]
+#[ignore = "a helper process: run by time_the_clocks_inside_are_shifted_by_the_offsets"]
 fn probe_clocks() {
-    if std::env::var_os("NSCLONE_PROBE").is_some() {
-        println!(
-            "clocks: {} {}",
-            clock(libc::CLOCK_MONOTONIC),
-            clock(libc::CLOCK_BOOTTIME)
-        );
-    }
+    assert!(
+        std::env::var_os("NSCLONE_PROBE").is_some(),
+        "probe_clocks is a helper process, not a test: NSCLONE_PROBE is not set"
+    );
+    println!(
+        "clocks: {} {}",
+        clock(libc::CLOCK_MONOTONIC),
+        clock(libc::CLOCK_BOOTTIME)
+    );
 }
 
 /// A clock's value in whole seconds.
@@ -482,7 +485,13 @@ fn clocks_inside(who: Who, flags: &[&str]) -> (i64, i64) {
         .arg("-q")
         .args(flags)
         .arg(&test)
-        .args(["--exact", "probe_clocks", "--nocapture", "--test-threads=1"])
+        .args([
+            "--ignored",
+            "--exact",
+            "probe_clocks",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("NSCLONE_PROBE", "1")
         .output()
         .unwrap();
