@@ -57,6 +57,16 @@ pub fn skip(test: &str, why: &str) -> bool {
     false
 }
 
+/// Whether the running kernel is at least `major.minor`, read from
+/// /proc/sys/kernel/osrelease (not from nsclone, whose own answer a test
+/// must not trust to decide whether to run).
+pub fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let mut number = || -> u32 { parts.next().unwrap_or("").parse().unwrap_or(0) };
+    (number(), number()) >= (major, minor)
+}
+
 /// Whether `test` can run under strace: root (for the namespaces) and
 /// strace installed. When it cannot, it says so loudly, as [`skip`] does.
 pub fn can_strace(test: &str) -> bool {
