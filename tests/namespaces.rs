@@ -317,6 +317,33 @@ fn mount_makes_root_private_inside_only() {
     }
 }
 
+/// The interfaces of a new network namespace as util-linux's unshare makes
+/// one, as `who`: only `lo`, unless this kernel adds its fallback tunnel
+/// devices (`sit0`, `gre0`, ...) to every new namespace, which it does when
+/// their modules are loaded and `net.core.fb_tunnels_only_for_init_net` is 0.
+fn interfaces_of_a_new_net_namespace(who: Who) -> Vec<String> {
+    let mut command = Command::new("setpriv");
+    if who == Nobody {
+        command.args(NOBODY);
+    }
+    let unshare: &[&str] = match who {
+        Invoker => &["unshare", "--net"],
+        Nobody => &["unshare", "--user", "--map-root-user", "--net"],
+    };
+    let out = command
+        .args(unshare)
+        .args(["cat", "/proc/net/dev"])
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "unshare: {}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .skip(2)
+        .filter_map(|l| Some(l.split_once(':')?.0.trim().to_owned()))
+        .collect()
+}
+
 #[test]
 fn net_has_only_lo_and_it_is_up() {
     for who in [Invoker, Nobody] {
@@ -330,10 +357,17 @@ fn net_has_only_lo_and_it_is_up() {
         let script = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; \
                       grep -c '127.0.0.1' /proc/net/fib_trie";
         let out = sh_as(who, &["-n"], script);
-        let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines[0], "lo", "{who:?}: {out}");
-        assert_eq!(lines.len(), 2, "{who:?}: only lo: {out}");
-        assert_ne!(lines[1], "0", "{who:?}: lo is down: {out}");
+        let mut lines: Vec<&str> = out.lines().collect();
+        let up = lines.pop().unwrap_or_default();
+        // The same interfaces as any new network namespace on this kernel,
+        // lo first: only lo where no fallback tunnel device is configured.
+        let expected = interfaces_of_a_new_net_namespace(who);
+        assert_eq!(lines.first(), Some(&"lo"), "{who:?}: {out}");
+        assert_eq!(
+            lines, expected,
+            "{who:?}: only lo and the kernel's own: {out}"
+        );
+        assert_ne!(up, "0", "{who:?}: lo is down: {out}");
         before.assert_unchanged();
     }
 }
