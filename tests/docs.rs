@@ -139,6 +139,27 @@ fn bin_dir() -> PathBuf {
     bin
 }
 
+/// rustup's variables, which the sessions' cargo may need: as this test
+/// got them, or rustup's defaults. All three are always set, so that the
+/// count of variables `--trace` shows is the same whether the test runs
+/// under rustup's cargo (which sets them), a distribution's cargo, or on
+/// its own (which do not).
+fn toolchain_env() -> [(&'static str, std::ffi::OsString); 3] {
+    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()));
+    let or = |var: &str, default: PathBuf| std::env::var_os(var).unwrap_or(default.into());
+    // The toolchain's name, from rustup's layout `.../toolchains/NAME/bin/cargo`.
+    let toolchain = Path::new(env!("CARGO"))
+        .ancestors()
+        .nth(2)
+        .and_then(Path::file_name)
+        .unwrap_or("default".as_ref());
+    [
+        ("RUSTUP_HOME", or("RUSTUP_HOME", home.join(".rustup"))),
+        ("CARGO_HOME", or("CARGO_HOME", home.join(".cargo"))),
+        ("RUSTUP_TOOLCHAIN", or("RUSTUP_TOOLCHAIN", toolchain.into())),
+    ]
+}
+
 /// A shell session on a pseudo-terminal.
 struct Session {
     child: Child,
@@ -180,10 +201,8 @@ impl Session {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-        for var in ["RUSTUP_HOME", "CARGO_HOME", "RUSTUP_TOOLCHAIN"] {
-            if let Some(value) = std::env::var_os(var) {
-                cmd.env(var, value);
-            }
+        for (var, value) in toolchain_env() {
+            cmd.env(var, value);
         }
         let mut child = cmd.spawn().expect("unshare");
         let stdin = child.stdin.take().unwrap();

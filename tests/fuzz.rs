@@ -83,10 +83,31 @@ proptest! {
     }
 }
 
+/// A clock's value in whole seconds, as this process reads it.
+fn clock(id: libc::clockid_t) -> i64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the timespec.
+    assert_eq!(unsafe { libc::clock_gettime(id, &mut now) }, 0);
+    now.tv_sec
+}
+
+/// `--NAME=SECS` with SECS within a few seconds of `-value`: an offset that
+/// brings the clock that reads `value` to about zero, on either side.
+fn offset_near_minus(name: &'static str, value: i64) -> impl Strategy<Value = Vec<Vec<u8>>> {
+    (-3i64..=3).prop_map(move |d| vec![format!("--{name}={}", d - value).into_bytes()])
+}
+
 /// A command line made of options (valid, invalid, half-formed), always
 /// ending in `-- true`, so that whatever the options do, the only program
-/// that can run is `true` (or `-`, which does not exist).
+/// that can run is `true` (or `-`, which does not exist). Clock offsets are
+/// drawn around zero, and around minus the clocks' current values, so that
+/// offsets that would make a clock negative come up however long this
+/// machine has been up.
 fn command_line() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    let (monotonic, boottime) = (clock(libc::CLOCK_MONOTONIC), clock(libc::CLOCK_BOOTTIME));
     let option = prop_oneof![
         bytes(70).prop_map(|v| vec![b"-H".to_vec(), v]),
         bytes(70).prop_map(|v| vec![[&b"--hostname="[..], &v[..]].concat()]),
@@ -99,6 +120,8 @@ fn command_line() -> impl Strategy<Value = Vec<Vec<u8>>> {
         Just(vec![b"--mount-proc".to_vec()]),
         bytes(12).prop_map(|v| vec![[&b"--monotonic="[..], &v[..]].concat()]),
         (-1000i64..1000).prop_map(|secs| vec![format!("--boottime={secs}").into_bytes()]),
+        offset_near_minus("boottime", boottime),
+        offset_near_minus("monotonic", monotonic),
         bytes(6).prop_map(|v| vec![[&b"-"[..], &v[..]].concat()]),
         bytes(12).prop_map(|v| vec![[&b"--"[..], &v[..]].concat()]),
     ];
@@ -110,8 +133,8 @@ fn command_line() -> impl Strategy<Value = Vec<Vec<u8>>> {
 }
 
 /// The real binary, fed random command lines: it ends with 0 (true ran, or
-/// help), 125 with a one-line error, or 127 (the `-` command); it never
-/// crashes, and the host never changes.
+/// help), 125 with a one-line error (a refused offset among them), or 127
+/// (the `-` command); it never crashes, and the host never changes.
 #[test]
 fn random_command_lines_never_harm_the_host() {
     if !privileged("random command lines") {

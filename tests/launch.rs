@@ -426,8 +426,13 @@ fn an_interactive_shell_answers_through_a_terminal() {
     sh.send_line("hostname").unwrap();
     sh.exp_string("ptyhost").unwrap();
     // Ctrl-C reaches the whole foreground group; the launcher must survive.
-    sh.send_line("sleep 5").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The command says when it runs (the terminal echoes `sl""eeping` as
+    // typed, so only the command prints `sleeping`): no guess of how long
+    // the shell takes to start it. It would sleep far longer than the wait
+    // for the next prompt, so only Ctrl-C can end it in time.
+    sh.send_line("sh -c 'echo sl\"\"eeping; exec sleep 1000'")
+        .unwrap();
+    sh.exp_string("sleeping").unwrap();
     sh.send_control('c').unwrap();
     sh.send_line("echo still $((40 + 2))").unwrap();
     sh.exp_string("still 42").unwrap();

@@ -214,10 +214,41 @@ fn kill_child_sends_the_signal_it_is_given() {
     }
 }
 
-/// The `SigIgn` and `SigBlk` lines of a command's /proc/PID/status.
-fn ignored_and_blocked(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// A process's blocked and ignored signals, as the kernel shows them in the
+/// `SigBlk` and `SigIgn` lines of /proc/PID/status: bit N-1 is signal N.
+#[derive(Debug, PartialEq, Eq)]
+struct Masks {
+    blocked: u64,
+    ignored: u64,
 }
+
+/// The bit of signal `sig` in a mask of /proc/PID/status.
+fn bit(sig: i32) -> u64 {
+    1 << (sig - 1)
+}
+
+/// What a command ran as `grep -E '^Sig(Blk|Ign)' /proc/self/status`
+/// printed: each mask exactly once, and nothing else.
+fn masks(out: &std::process::Output) -> Masks {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mask = |name: &str| -> u64 {
+        let values: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .collect();
+        assert_eq!(values.len(), 1, "one {name} line in {text:?}");
+        u64::from_str_radix(values[0].trim(), 16).unwrap()
+    };
+    let masks = Masks {
+        blocked: mask("SigBlk"),
+        ignored: mask("SigIgn"),
+    };
+    assert_eq!(text.lines().count(), 2, "only the two masks: {text:?}");
+    masks
+}
+
+/// The command that shows a process's masks, as [`masks`] reads them.
+const SHOW_MASKS: [&str; 4] = ["grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"];
 
 #[test]
 fn nothing_the_launcher_changes_leaks_into_the_command() {
@@ -225,46 +256,47 @@ fn nothing_the_launcher_changes_leaks_into_the_command() {
         return;
     }
     let _host = Host::guard();
-    let status = ["-E", "^Sig(Ign|Blk)", "/proc/self/status"];
-    // Started cleanly, a command has nothing ignored or blocked. nsclone
-    // blocks signals and, being a Rust program, ignores SIGPIPE: neither may
-    // reach the command.
-    let direct = clean(std::process::Command::new("grep"))
-        .args(status)
+    // Started cleanly, a command has nothing ignored or blocked: the same
+    // command started directly says what the kernel gives it. nsclone blocks
+    // signals and, being a Rust program, ignores SIGPIPE: neither may reach
+    // the command.
+    let direct = clean(std::process::Command::new(SHOW_MASKS[0]))
+        .args(&SHOW_MASKS[1..])
         .output()
         .unwrap();
-    let through = nsclone()
-        .arg("-q")
-        .arg("grep")
-        .args(status)
-        .output()
-        .unwrap();
-    let nothing = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n";
-    assert_eq!(ignored_and_blocked(&direct), nothing);
-    assert_eq!(ignored_and_blocked(&through), nothing);
+    let through = nsclone().arg("-q").args(SHOW_MASKS).output().unwrap();
+    let nothing = Masks {
+        blocked: 0,
+        ignored: 0,
+    };
+    assert_eq!(masks(&direct), nothing);
+    assert_eq!(masks(&through), masks(&direct));
 
     // What the caller set is inherited, as through any exec: here an
-    // ignored SIGINT (bit 1).
-    let caller = format!(
-        "trap '' INT; exec '{}' -q grep -E '^Sig(Ign|Blk)' /proc/self/status",
-        env!("CARGO_BIN_EXE_nsclone")
-    );
-    let out = clean(std::process::Command::new("sh"))
-        .args(["-c", &caller])
-        .output()
-        .unwrap();
+    // ignored SIGINT, as a shell that runs the command itself passes it on.
+    let show = SHOW_MASKS.map(|w| format!("'{w}'")).join(" ");
+    let launcher = env!("CARGO_BIN_EXE_nsclone");
+    let caller = |command: &str| {
+        clean(std::process::Command::new("sh"))
+            .args(["-c", &format!("trap '' INT; exec {command}")])
+            .output()
+            .unwrap()
+    };
+    let direct = caller(&show);
+    let through = caller(&format!("'{launcher}' -q {show}"));
     assert_eq!(
-        ignored_and_blocked(&out),
-        "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000002\n"
+        masks(&direct),
+        Masks {
+            blocked: 0,
+            ignored: bit(libc::SIGINT),
+        }
     );
+    assert_eq!(masks(&through), masks(&direct));
 
     // The visible consequence of a leaked SIG_IGN for SIGPIPE: a writer to a
     // closed pipe would never die of it.
     let out = clean(std::process::Command::new("sh"))
-        .args([
-            "-c",
-            &format!("'{}' -q yes | head -n 1", env!("CARGO_BIN_EXE_nsclone")),
-        ])
+        .args(["-c", &format!("'{launcher}' -q yes | head -n 1")])
         .output()
         .unwrap();
     assert_eq!(out.stdout, b"y\n");
@@ -289,9 +321,8 @@ fn a_caller_that_ignores_sigchld_gets_the_status_and_the_command_the_setting() {
         return;
     }
     let _host = Host::guard();
-    let ignoring_sigchld = |args: &[&str]| {
-        let mut command = nsclone();
-        command.args(args).stdout(std::process::Stdio::piped());
+    let ignoring_sigchld = |mut command: std::process::Command| {
+        command.stdout(std::process::Stdio::piped());
         // SAFETY: between fork and exec the closure makes one raw
         // rt_sigaction call: no allocation, no lock.
         unsafe {
@@ -305,18 +336,30 @@ fn a_caller_that_ignores_sigchld_gets_the_status_and_the_command_the_setting() {
         while child.try_wait().unwrap().is_none() {
             if Instant::now() > deadline {
                 let _ = child.kill();
-                panic!("{args:?}: nsclone still waits for a child the kernel reaped");
+                panic!("{command:?}: still waits for a child the kernel reaped");
             }
             std::thread::sleep(Duration::from_millis(10));
         }
         child.wait_with_output().unwrap()
     };
-    let out = ignoring_sigchld(&["-q", "sh", "-c", "exit 7"]);
+    let mut exit_7 = nsclone();
+    exit_7.args(["-q", "sh", "-c", "exit 7"]);
+    let out = ignoring_sigchld(exit_7);
     assert_eq!(out.status.code(), Some(7));
-    let out = ignoring_sigchld(&["-q", "grep", "^SigIgn", "/proc/self/status"]);
+    // The command's masks are those of the same command started directly
+    // with SIGCHLD ignored: that one, and nothing blocked.
+    let mut direct = clean(std::process::Command::new(SHOW_MASKS[0]));
+    direct.args(&SHOW_MASKS[1..]);
+    let direct = ignoring_sigchld(direct);
+    let mut through = nsclone();
+    through.arg("-q").args(SHOW_MASKS);
+    let through = ignoring_sigchld(through);
     assert_eq!(
-        ignored_and_blocked(&out),
-        "SigIgn:\t0000000000010000\n",
-        "SIGCHLD, bit 16"
+        masks(&direct),
+        Masks {
+            blocked: 0,
+            ignored: bit(libc::SIGCHLD),
+        }
     );
+    assert_eq!(masks(&through), masks(&direct));
 }

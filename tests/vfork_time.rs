@@ -16,27 +16,18 @@ use nsclone::Command;
 use nsclone::wait::WaitStatus;
 use syscalls::{Sysno, syscall};
 
-use common::{privileged, tempdir};
-
-/// Whether the running kernel is at least `major.minor`.
-fn kernel_at_least(major: u32, minor: u32) -> bool {
-    let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let mut parts = release.split(|c: char| !c.is_ascii_digit());
-    let found: (u32, u32) = (
-        parts.next().unwrap().parse().unwrap(),
-        parts.next().unwrap().parse().unwrap(),
-    );
-    found >= (major, minor)
-}
+use common::{kernel_at_least, privileged, skip, tempdir};
 
 #[test]
 fn the_command_enters_the_time_namespace_for_children_in_both_styles() {
-    if !privileged("time namespace") {
+    let test = "vfork style and time_for_children";
+    if !privileged(test) {
         return;
     }
     if !kernel_at_least(6, 2) {
-        eprintln!(
-            "\n!!!!! SKIPPED: vfork style enters time_for_children only since Linux 6.2 !!!!!\n"
+        skip(
+            test,
+            "vfork style enters time_for_children only since Linux 6.2",
         );
         return;
     }

@@ -57,6 +57,16 @@ pub fn skip(test: &str, why: &str) -> bool {
     false
 }
 
+/// Whether the running kernel is at least `major.minor`, read from
+/// /proc/sys/kernel/osrelease (not from nsclone, whose own answer a test
+/// must not trust to decide whether to run).
+pub fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let mut number = || -> u32 { parts.next().unwrap_or("").parse().unwrap_or(0) };
+    (number(), number()) >= (major, minor)
+}
+
 /// Whether `test` can run under strace: root (for the namespaces) and
 /// strace installed. When it cannot, it says so loudly, as [`skip`] does.
 pub fn can_strace(test: &str) -> bool {
@@ -156,12 +166,43 @@ pub fn soak(quick: usize, full: usize) -> usize {
     }
 }
 
-/// A fresh temporary directory, removed when dropped.
+/// A fresh temporary directory, removed when dropped. The tests execute
+/// files there, some as uid 65534 and some set-user-ID, so it is the
+/// system's temporary directory unless that is mounted noexec or nosuid (a
+/// common hardening of /tmp): then cargo's own temporary directory, if
+/// every user can reach it.
 pub fn tempdir() -> tempfile::TempDir {
+    let system = std::env::temp_dir();
+    let target = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let parent = [&system, &target]
+        .into_iter()
+        .find(|dir| runs_anything(dir))
+        .unwrap_or(&system);
     tempfile::Builder::new()
         .prefix("nsclone-test-")
-        .tempdir()
+        .tempdir_in(parent)
         .unwrap()
+}
+
+/// Whether files in `dir` can be executed by any user, set-user-ID bits
+/// included: its file system is neither noexec nor nosuid (statvfs(3)), and
+/// it and every directory above it may be searched by others.
+fn runs_anything(dir: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: a zeroed statvfs is a valid value for statvfs(3) to fill.
+    let mut fs: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `path` is a C string, `fs` a place for the answer.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut fs) } != 0 {
+        return false;
+    }
+    let searchable = |d: &std::path::Path| {
+        std::fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o001 != 0)
+    };
+    fs.f_flag & (libc::ST_NOEXEC | libc::ST_NOSUID) == 0 && dir.ancestors().all(searchable)
 }
 
 /// Write an executable file `name` containing `text` into `dir`.
