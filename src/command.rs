@@ -525,7 +525,10 @@ impl<'a> Launch<'a> {
             parent_mnt: parent_id(Namespace::Mount)?,
             parent_net: parent_id(Namespace::Net)?,
             maps,
-            offsets: command.clock_offsets.text(),
+            offsets: match ns.contains(Namespace::Time) {
+                true => command.clock_offsets.text(time::Shift::of_caller()),
+                false => OffsetsText::new(),
+            },
             report: (report_r, Some(report_w)),
             held,
             hold,

@@ -20,7 +20,16 @@
 //! not move the caller: the new namespace becomes its `time_for_children`,
 //! empty, and its offsets can be written to `/proc/self/timens_offsets`
 //! (`monotonic SECS 0`, `boottime SECS 0`; the last number is nanoseconds).
-//! The first process to enter it fixes them. Who calls unshare depends on
+//! The first process to enter it fixes them.
+//!
+//! The offsets written are relative to the clocks of the *initial* time
+//! namespace, the host's, not to the writer's: inside a time namespace whose
+//! boot-time offset is -400, writing `boottime 100 0` gives the host's
+//! uptime plus 100. nsclone's `--boottime 100` means "100 s more than I
+//! see", so it adds its own namespace's offsets, read from the same file
+//! before it unshares ([`Shift::of_caller`]).
+//!
+//! Who calls unshare depends on
 //! which user namespace must own the new time namespace:
 //!
 //! - **without `--user`, the launcher** ([`ForChildren`]): it unshares,
@@ -125,11 +134,14 @@ impl ClockOffsets {
         .filter_map(|(clock, secs)| Some((clock, secs?)))
     }
 
-    /// The text for `timens_offsets`, written at once. Prepared before
-    /// clone, since the child may write it and may not format.
-    pub fn text(&self) -> OffsetsText {
+    /// The text for `timens_offsets`: these offsets added to `base`, the
+    /// caller's own (see the module documentation), written at once.
+    /// Prepared before clone, since the child may write it and may not
+    /// format.
+    pub fn text(&self, base: Shift) -> OffsetsText {
         let mut text = OffsetsText::new();
         for (clock, secs) in self.iter() {
+            let secs = secs.saturating_add(base.secs(clock));
             let _ = writeln!(text, "{} {secs} 0", clock.name());
         }
         text
@@ -155,6 +167,56 @@ impl ClockOffsets {
             }
         }
         Ok(())
+    }
+}
+
+/// The offsets of the caller's own time namespace against the host's
+/// clocks, whole seconds (0 and 0 outside any time namespace).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shift {
+    /// The monotonic clock's offset.
+    pub monotonic: i64,
+    /// The boot-time clock's offset.
+    pub boottime: i64,
+}
+
+impl Shift {
+    /// The caller's, read from `/proc/self/timens_offsets` (lines such as
+    /// `boottime  -400  0`); none if it cannot be read (no time namespaces
+    /// in this kernel: then there are no offsets either).
+    pub fn of_caller() -> Shift {
+        let mut buf = [0u8; 128];
+        let why = "our own offsets: new ones are written relative to the host's clocks";
+        let len = sys::open(OFFSETS, libc::O_RDONLY, why)
+            .and_then(|file| sys::read(file.raw(), &mut buf))
+            .unwrap_or(0);
+        Shift::parse(&buf[..len])
+    }
+
+    fn parse(text: &[u8]) -> Shift {
+        let mut shift = Shift::default();
+        for line in text.split(|&b| b == b'\n') {
+            let mut words = line
+                .split(u8::is_ascii_whitespace)
+                .filter(|w| !w.is_empty());
+            let (Some(clock), Some(secs)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let secs = core::str::from_utf8(secs).ok().and_then(|s| s.parse().ok());
+            match (clock, secs) {
+                (b"monotonic", Some(secs)) => shift.monotonic = secs,
+                (b"boottime", Some(secs)) => shift.boottime = secs,
+                _ => {}
+            }
+        }
+        shift
+    }
+
+    fn secs(self, clock: Clock) -> i64 {
+        match clock {
+            Clock::Monotonic => self.monotonic,
+            Clock::Boottime => self.boottime,
+        }
     }
 }
 
@@ -336,25 +398,47 @@ mod tests {
             monotonic: Some(86400),
             boottime: Some(-5),
         };
+        let none = Shift::default();
         assert_eq!(
-            both.text().as_bytes(),
+            both.text(none).as_bytes(),
             b"monotonic 86400 0\nboottime -5 0\n"
         );
         let one = ClockOffsets {
             boottime: Some(7),
             ..ClockOffsets::default()
         };
-        assert_eq!(one.text().as_bytes(), b"boottime 7 0\n");
-        assert!(ClockOffsets::default().text().is_empty());
+        assert_eq!(one.text(none).as_bytes(), b"boottime 7 0\n");
+        assert!(ClockOffsets::default().text(none).is_empty());
         assert!(ClockOffsets::default().is_empty() && !one.is_empty());
         let extreme = ClockOffsets {
             monotonic: Some(i64::MIN),
             boottime: Some(i64::MIN),
         };
         assert_eq!(
-            extreme.text().as_bytes(),
+            extreme.text(none).as_bytes(),
             b"monotonic -9223372036854775808 0\nboottime -9223372036854775808 0\n"
         );
+    }
+
+    #[test]
+    fn offsets_are_written_relative_to_the_callers_own() {
+        let text = b"monotonic           0         0\nboottime         -400         0\n";
+        let shift = Shift::parse(text);
+        assert_eq!(
+            shift,
+            Shift {
+                monotonic: 0,
+                boottime: -400
+            }
+        );
+        let offsets = ClockOffsets {
+            boottime: Some(100),
+            ..ClockOffsets::default()
+        };
+        assert_eq!(offsets.text(shift).as_bytes(), b"boottime -300 0\n");
+        // This test's own, as the kernel shows them.
+        let own = std::fs::read("/proc/self/timens_offsets").unwrap_or_default();
+        assert_eq!(Shift::of_caller(), Shift::parse(&own));
     }
 
     #[test]
