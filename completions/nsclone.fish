@@ -40,10 +40,11 @@ function __nsclone_command_line
 end
 
 # What fish would offer if the command's line were typed alone: the
-# command's names first, then its own completion of its arguments.
+# command's names first, then its own completion of its arguments. (With =,
+# a line that is empty or starts with a dash is not taken for an option.)
 function __nsclone_complete_command
     set -l command_line (__nsclone_command_line); or return
-    complete -C "$command_line"
+    complete --do-complete="$command_line"
 end
 
 # No file names where nsclone reads options and values; the command's own
