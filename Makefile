@@ -8,7 +8,19 @@ NEW_HOSTNAME ?= newhostname
 FLAGS ?=
 BIN := target/release/nsclone
 
-.PHONY: build run test soak lint bench bench-full
+# `make install` puts each part where the system looks for it: the binary,
+# the manual page, and a completion for each shell, in the directory from
+# which that shell loads it on demand. PREFIX=/usr for a distribution's
+# package; DESTDIR stages the whole tree in a directory instead of /.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man/man1
+BASHDIR = $(PREFIX)/share/bash-completion/completions
+ZSHDIR = $(PREFIX)/share/zsh/site-functions
+FISHDIR = $(PREFIX)/share/fish/vendor_completions.d
+
+.PHONY: build run test soak lint bench bench-full install uninstall
 
 build:
 	cargo build --release
@@ -25,6 +37,33 @@ run: build
 	set -- $(BIN) --show-ns --hostname '$(NEW_HOSTNAME)' $$user $(FLAGS) $(CMD); \
 	echo "$$*"; \
 	exec "$$@"
+
+# The release build as make sees it, for `make install`: rebuilt when a
+# source is newer than the binary. So `sudo make install` after a build as
+# yourself runs no cargo as root (root may have none, and its build would
+# leave files owned by root in target/). cargo decides what to recompile;
+# the touch records that the binary is up to date even when a file it does
+# not depend on (a test) was newer.
+$(BIN): Cargo.toml Cargo.lock $(wildcard build.rs .cargo/config.toml) $(shell find src -name '*.rs')
+	cargo build --release
+	@touch $@
+
+# Each file with its mode, creating the directories (install -D). The
+# completions are named as each shell's loader looks them up: the command's
+# name for bash, _nsclone for zsh, nsclone.fish for fish.
+install: $(BIN)
+	install -D -m 755 $(BIN) $(DESTDIR)$(BINDIR)/nsclone
+	install -D -m 644 man/nsclone.1 $(DESTDIR)$(MANDIR)/nsclone.1
+	install -D -m 644 completions/nsclone.bash $(DESTDIR)$(BASHDIR)/nsclone
+	install -D -m 644 completions/_nsclone $(DESTDIR)$(ZSHDIR)/_nsclone
+	install -D -m 644 completions/nsclone.fish $(DESTDIR)$(FISHDIR)/nsclone.fish
+
+# Exactly the files install made. The directories stay: they may have been
+# there before, and other programs' files may be in them.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nsclone $(DESTDIR)$(MANDIR)/nsclone.1 \
+		$(DESTDIR)$(BASHDIR)/nsclone $(DESTDIR)$(ZSHDIR)/_nsclone \
+		$(DESTDIR)$(FISHDIR)/nsclone.fish
 
 test:
 	cargo test --all-targets
