@@ -1081,12 +1081,11 @@ fn wildcards() {
     ));
 }
 
-/// The Chinese walkthrough is kept in step with the English one: the same
+/// The Chinese docs are kept in step with the English ones: the same
 /// commands, in the same order, and the same source excerpts.
 #[test]
-fn the_chinese_walkthrough_keeps_in_step() {
+fn the_chinese_docs_keep_in_step() {
     let read = |relative: &str| std::fs::read_to_string(repo().join(relative)).unwrap();
-    let (en, zh) = (read("docs/tutorial.md"), read("docs/zh-CN/tutorial.md"));
     let typed = |md: &str| -> Vec<String> {
         parse_blocks(md)
             .iter()
@@ -1094,12 +1093,22 @@ fn the_chinese_walkthrough_keeps_in_step() {
             .map(|s| format!("{}{}", s.prompt, s.input))
             .collect()
     };
-    assert_eq!(typed(&en), typed(&zh), "the commands differ");
     let excerpts = |md: &str| -> Vec<(String, (usize, usize))> {
         md.lines()
             .filter_map(excerpt_link)
             .map(|(file, range)| (file.trim_start_matches("../").to_string(), range))
             .collect()
     };
-    assert_eq!(excerpts(&en), excerpts(&zh), "the source excerpts differ");
+    for name in ["tutorial.md", "namespaces.md"] {
+        let (en, zh) = (
+            read(&format!("docs/{name}")),
+            read(&format!("docs/zh-CN/{name}")),
+        );
+        assert_eq!(typed(&en), typed(&zh), "{name}: the commands differ");
+        assert_eq!(
+            excerpts(&en),
+            excerpts(&zh),
+            "{name}: the source excerpts differ"
+        );
+    }
 }
