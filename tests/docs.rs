@@ -23,9 +23,12 @@
 //! # How output is compared
 //! - Numbers that change from run to run are masked on both sides: pids
 //!   (after `launcher[`, `child[`, `pid `, `si_pid=`, `kill(`, `wait4(`,
-//!   `/proc/`, and clone's and wait4's results), addresses and keys (`0x`
-//!   and 8 or more hex digits), inodes (9 digits or more, or after
-//!   `pipe:[`) and decimals such as durations (`0.02s`, `/proc/uptime`).
+//!   `/proc/`, `NSpid:`, and clone's and wait4's results), addresses and
+//!   keys (`0x` and 8 or more hex digits), inodes (9 digits or more, or
+//!   after `pipe:[`) and decimals such as durations (`0.02s`,
+//!   `/proc/uptime`). Within a block, each distinct value becomes its own
+//!   placeholder, so what is equal must stay equal and what differs must
+//!   stay different.
 //! - In the docs, `[..]` in a line matches any text, and a line `...` any
 //!   number of lines; trailing blanks are ignored.
 //! - The launcher and the child run at the same time, so their trace lines
@@ -34,8 +37,12 @@
 //!   else), not across streams.
 //!
 //! # Updating the docs
-//! `NSCLONE_DOCS=overwrite cargo test --test docs` rewrites each block's
-//! outputs with what the program printed (then review the diff).
+//! `NSCLONE_DOCS=overwrite cargo test --test docs` rewrites the outputs
+//! that disagree with what the program printed (then review the diff). An
+//! output that agrees is left as it is. In one that is rewritten, each
+//! masked value is written as the number the docs had at the same place,
+//! so the numbers the docs keep consistent from block to block (the host's
+//! namespaces, for one: two live namespaces never share an inode) survive.
 //!
 //! # Excerpts
 //! A link to `src/FILE#LA-LB` followed by a ```` ```rust ```` block claims
@@ -88,9 +95,9 @@ fn can_run(test: &str) -> bool {
 }
 
 /// The programs the sessions and the docs' commands need (util-linux,
-/// bsdutils, strace, make, iproute2, procps).
-const TOOLS: [&str; 9] = [
-    "unshare", "script", "setpriv", "ipcmk", "findmnt", "strace", "make", "ip", "ps",
+/// bsdutils, strace, make, iproute2, procps, psmisc).
+const TOOLS: [&str; 10] = [
+    "unshare", "script", "setpriv", "ipcmk", "findmnt", "strace", "make", "ip", "ps", "pstree",
 ];
 
 /// Build nsclone with `--release` once per test run, and write the shell's
@@ -385,37 +392,157 @@ impl Masker {
 
     /// Mask what changes from run to run (see the module documentation).
     fn mask(&mut self, line: &str) -> String {
-        let mut line = line.trim_end().to_string();
-        line = mask_runs(&line, "0x", 8, |c| c.is_ascii_hexdigit(), &mut |v| {
-            self.name("0x", v)
-        });
-        line = mask_runs(&line, "", 9, |c| c.is_ascii_digit(), &mut |v| {
-            self.name("INODE", v)
-        });
-        line = mask_after(&line, "pipe:[", &mut |v| self.name("INODE", v));
+        rewrite(line, true, &mut |kind, v| self.name(kind, v))
+    }
+
+    /// The values of kind `kind` seen, in order of first appearance.
+    fn values(&self, kind: &str) -> Vec<&str> {
+        let same_kind = |(k, _): &&(&str, String)| *k == kind;
+        self.seen
+            .iter()
+            .filter(same_kind)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// The words after which a number is a pid.
+const PID_CONTEXTS: [&str; 9] = [
+    "launcher[",
+    "child[",
+    "pid ",
+    "si_pid=",
+    "kill(",
+    "wait4(",
+    "/proc/",
+    "[pid ",
+    "NSpid:\t",
+];
+
+/// Find in `line` what changes from run to run (see the module
+/// documentation) and replace each value with what `with` makes of it and
+/// its kind (`PID`, `INODE`, `0x`). To `mask`, numbers such as `0.02`
+/// become `N.N` too, and the blanks that pad a pid are dropped.
+fn rewrite(line: &str, mask: bool, with: &mut dyn FnMut(&'static str, &str) -> String) -> String {
+    let mut line = line.trim_end().to_string();
+    line = mask_runs(&line, "0x", 8, |c| c.is_ascii_hexdigit(), &mut |v| {
+        with("0x", v)
+    });
+    line = mask_runs(&line, "", 9, |c| c.is_ascii_digit(), &mut |v| {
+        with("INODE", v)
+    });
+    line = mask_after(&line, "pipe:[", mask, &mut |v| with("INODE", v));
+    if mask {
         line = mask_decimals(&line);
-        for context in [
-            "launcher[",
-            "child[",
-            "pid ",
-            "si_pid=",
-            "kill(",
-            "wait4(",
-            "/proc/",
-            "[pid ",
-        ] {
-            line = mask_after(&line, context, &mut |v| self.name("PID", v));
+    }
+    for context in PID_CONTEXTS {
+        line = mask_after(&line, context, mask, &mut |v| with("PID", v));
+    }
+    if line.contains("clone(") || line.contains("wait4(") {
+        line = mask_after(&line, ") = ", mask, &mut |v| with("PID", v));
+    }
+    line
+}
+
+/// How the numbers of a new output are written into the docs: the value
+/// that stood in the docs at the same place (same kind, same rank of first
+/// appearance, same stream) replaces the value printed, so that numbers the
+/// docs keep consistent (a namespace's inode across blocks, the pids of a
+/// block) stay as they were. A value without a counterpart is kept, unless
+/// the docs already use it for something else; then it is moved to a free
+/// one.
+struct Renumber {
+    map: Vec<((&'static str, String), String)>,
+}
+
+impl Renumber {
+    fn new(maskers: &Maskers) -> Renumber {
+        let mut map: Vec<((&'static str, String), String)> = Vec::new();
+        let mut taken: Vec<(&'static str, String)> = Vec::new();
+        for kind in ["PID", "INODE", "0x"] {
+            for (expected, actual) in maskers {
+                taken.extend(expected.values(kind).iter().map(|v| (kind, v.to_string())));
+                for (doc, printed) in expected.values(kind).iter().zip(actual.values(kind)) {
+                    let key = (kind, printed.to_string());
+                    if !map.iter().any(|(k, _)| *k == key)
+                        && !map.iter().any(|((k, _), v)| *k == kind && v == doc)
+                    {
+                        map.push((key, doc.to_string()));
+                    }
+                }
+            }
         }
-        if line.contains("clone(") || line.contains("wait4(") {
-            line = mask_after(&line, ") = ", &mut |v| self.name("PID", v));
+        for (_, actual) in maskers {
+            for (kind, printed) in &actual.seen {
+                let key = (*kind, printed.clone());
+                if map.iter().any(|(k, _)| *k == key) {
+                    continue;
+                }
+                let used = |v: &str| {
+                    taken.iter().any(|(k, t)| k == kind && t == v)
+                        || map.iter().any(|((k, _), t)| k == kind && t == v)
+                };
+                let mut value = printed.clone();
+                while used(&value) {
+                    value = next_value(&value);
+                }
+                map.push((key, value));
+            }
         }
-        line
+        Renumber { map }
+    }
+
+    /// `line` with each value replaced as the map says.
+    fn apply(&self, line: &str) -> String {
+        // Values are first replaced by private-use characters, so that a
+        // number written in by one step is not taken for a printed one by
+        // the next.
+        let mut values = Vec::new();
+        let marked = rewrite(line, false, &mut |kind, v| {
+            let key = (kind, v.to_string());
+            let value = self
+                .map
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(v.to_string(), |(_, doc)| doc.clone());
+            values.push(value);
+            char::from_u32(0xE000 + values.len() as u32 - 1)
+                .unwrap()
+                .to_string()
+        });
+        marked
+            .chars()
+            .map(|c| match c as u32 {
+                n @ 0xE000..=0xF8FF if ((n - 0xE000) as usize) < values.len() => {
+                    values[(n - 0xE000) as usize].clone()
+                }
+                _ => c.to_string(),
+            })
+            .collect()
+    }
+}
+
+/// The next value after `v`: the next number, or the next page for an
+/// address.
+fn next_value(v: &str) -> String {
+    match v.strip_prefix("0x") {
+        Some(hex) => {
+            let n = u64::from_str_radix(hex, 16).unwrap_or(0);
+            format!("0x{:0width$x}", n.wrapping_add(0x1000), width = hex.len())
+        }
+        None => (v.parse::<u64>().unwrap_or(0) + 1).to_string(),
     }
 }
 
 /// Replace the digits that follow `context` with what `with` makes of
-/// them, dropping the blanks before them (strace pads pids: `[pid  4712]`).
-fn mask_after(line: &str, context: &str, with: &mut dyn FnMut(&str) -> String) -> String {
+/// them, and, with `drop_blanks`, drop the blanks before them (strace pads
+/// pids: `[pid  4712]`).
+fn mask_after(
+    line: &str,
+    context: &str,
+    drop_blanks: bool,
+    with: &mut dyn FnMut(&str) -> String,
+) -> String {
     let mut out = String::new();
     let mut rest = line;
     while let Some(at) = rest.find(context) {
@@ -428,6 +555,9 @@ fn mask_after(line: &str, context: &str, with: &mut dyn FnMut(&str) -> String) -
                 .trim_start_matches(|c: char| c.is_ascii_digit())
                 .len();
         if digits > 0 {
+            if !drop_blanks {
+                out.push_str(&rest[..rest.len() - number.len()]);
+            }
             out.push_str(&with(&number[..digits]));
             rest = &number[digits..];
         }
@@ -667,29 +797,34 @@ fn check_file(relative: &str) {
                 continue;
             }
         };
-        let mut text = Vec::new();
         let mut maskers = Maskers::default();
+        let mut agreed = Vec::new();
         for (step, actual) in block.steps.iter().zip(&outputs) {
-            text.push(
-                format!("{}{}", step.prompt, step.input)
-                    .trim_end()
-                    .to_string(),
-            );
-            let wildcards = step
-                .expected
-                .iter()
-                .any(|l| l.contains("[..]") || l == "...");
             match differ(&step.expected, actual, &mut maskers) {
-                // Overwriting keeps the wildcards of an output that agrees.
-                None if wildcards => text.extend(step.expected.iter().cloned()),
-                None => text.extend(actual.iter().cloned()),
+                None => agreed.push(true),
                 Some(report) => {
-                    text.extend(actual.iter().cloned());
+                    agreed.push(false);
                     failures.push(format!(
                         "{relative}:{}: {}{}\n{report}",
                         step.line, step.prompt, step.input
                     ));
                 }
+            }
+        }
+        // Overwriting keeps an output that agrees as it is (its numbers and
+        // wildcards), and writes a new one with the docs' numbers.
+        let renumber = Renumber::new(&maskers);
+        let mut text = Vec::new();
+        for ((step, actual), agreed) in block.steps.iter().zip(&outputs).zip(agreed) {
+            text.push(
+                format!("{}{}", step.prompt, step.input)
+                    .trim_end()
+                    .to_string(),
+            );
+            if agreed {
+                text.extend(step.expected.iter().cloned());
+            } else {
+                text.extend(actual.iter().map(|l| renumber.apply(l)));
             }
         }
         let text = text
@@ -876,6 +1011,7 @@ fn masking_keeps_what_matters() {
     assert_eq!(mask("    Finished in 0.02s"), "    Finished in N.Ns");
     assert_eq!(mask("1036.04 1471.98"), "N.N N.N");
     assert_eq!(mask("v1.2"), "v1.2");
+    assert_eq!(mask("NSpid:\t4712\t1"), "NSpid:\tPID1\t1");
 }
 
 #[test]
@@ -887,6 +1023,36 @@ fn equal_values_stay_equal_and_different_ones_different() {
     );
     assert_eq!(m.mask("uts:[4026532177]"), "uts:[INODE2]");
     assert_eq!(m.mask("pid 77 pid 4026532177"), "pid PID1 pid INODE2");
+}
+
+#[test]
+fn overwriting_keeps_the_numbers_of_the_docs() {
+    let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let expected = lines(&[
+        "launcher[100] clone(child_stack=0x7f0000001000, flags=CLONE_NEWUTS|SIGCHLD) = 101",
+        "uts:[4026532180]",
+    ]);
+    let actual = lines(&[
+        "launcher[555] clone(child_stack=0x7f1234567000, flags=CLONE_NEWUTS|SIGCHLD) = 556",
+        "uts:[4026532181] ipc:[4026532180]",
+        "[pid   556] exit, after 0.25s",
+    ]);
+    let mut maskers = Maskers::default();
+    assert!(differ(&expected, &actual, &mut maskers).is_some());
+    let renumber = Renumber::new(&maskers);
+    let written: Vec<String> = actual.iter().map(|l| renumber.apply(l)).collect();
+    assert_eq!(
+        written,
+        lines(&[
+            "launcher[100] clone(child_stack=0x7f0000001000, flags=CLONE_NEWUTS|SIGCHLD) = 101",
+            // The new inode took the number the docs gave the old one: moved.
+            "uts:[4026532180] ipc:[4026532181]",
+            "[pid   101] exit, after 0.25s",
+        ])
+    );
+    // What is written agrees with what was printed.
+    let mut maskers = Maskers::default();
+    assert!(differ(&written, &actual, &mut maskers).is_none());
 }
 
 #[test]
@@ -934,12 +1100,11 @@ fn wildcards() {
     ));
 }
 
-/// The Chinese walkthrough is kept in step with the English one: the same
+/// The Chinese docs are kept in step with the English ones: the same
 /// commands, in the same order, and the same source excerpts.
 #[test]
-fn the_chinese_walkthrough_keeps_in_step() {
+fn the_chinese_docs_keep_in_step() {
     let read = |relative: &str| std::fs::read_to_string(repo().join(relative)).unwrap();
-    let (en, zh) = (read("docs/tutorial.md"), read("docs/zh-CN/tutorial.md"));
     let typed = |md: &str| -> Vec<String> {
         parse_blocks(md)
             .iter()
@@ -947,12 +1112,22 @@ fn the_chinese_walkthrough_keeps_in_step() {
             .map(|s| format!("{}{}", s.prompt, s.input))
             .collect()
     };
-    assert_eq!(typed(&en), typed(&zh), "the commands differ");
     let excerpts = |md: &str| -> Vec<(String, (usize, usize))> {
         md.lines()
             .filter_map(excerpt_link)
             .map(|(file, range)| (file.trim_start_matches("../").to_string(), range))
             .collect()
     };
-    assert_eq!(excerpts(&en), excerpts(&zh), "the source excerpts differ");
+    for name in ["tutorial.md", "namespaces.md"] {
+        let (en, zh) = (
+            read(&format!("docs/{name}")),
+            read(&format!("docs/zh-CN/{name}")),
+        );
+        assert_eq!(typed(&en), typed(&zh), "{name}: the commands differ");
+        assert_eq!(
+            excerpts(&en),
+            excerpts(&zh),
+            "{name}: the source excerpts differ"
+        );
+    }
 }
