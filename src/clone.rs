@@ -45,8 +45,10 @@ const SIGRTMAX: u64 = 64;
 /// parent would go on and could free the stack under the child), and an exit
 /// signal above 64 are refused with `EINVAL` before any system call. The
 /// last catches `CLONE_NEWTIME` (0x80), which lands in the exit-signal byte:
-/// the kernel would take `SIGCHLD | CLONE_NEWTIME` as signal 145, create no
-/// time namespace, and the parent's wait4 would never see the child.
+/// the kernel would take `SIGCHLD | CLONE_NEWTIME` as exit signal 145, which
+/// is no signal: it would create no time namespace, send nothing when the
+/// child ends, and report the child, a "clone" child, only to a wait4 with
+/// `__WALL` or `__WCLONE`.
 ///
 /// # Safety
 /// Between clone and exec the child may find locks held by threads that no

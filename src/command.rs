@@ -66,8 +66,11 @@ use crate::sys::{self, Fd, Pid};
 use crate::wait::WaitStatus;
 
 /// The clone flags of every launch: a new UTS namespace, and SIGCHLD as the
-/// exit signal, the one the parent's wait4 expects by default (another
-/// would need `__WALL`). [`Command::namespace`] adds more.
+/// exit signal, the signal the kernel sends the parent when the child ends.
+/// With it the child is an ordinary child for wait4(2); with another exit
+/// signal it would be a "clone" child, reported only to a wait4 with
+/// `__WALL` or `__WCLONE` (and with 0, no signal at all would be sent).
+/// [`Command::namespace`] adds more.
 pub const CLONE_FLAGS: u64 = libc::CLONE_NEWUTS as u64 | libc::SIGCHLD as u64;
 
 /// Added in vfork style: share the parent's memory (`CLONE_VM`) and let

@@ -628,7 +628,8 @@ pub fn ioctl_ifflags(fd: i32, request: u64, req: &mut IfFlags) -> Result<(), Err
         libc::SIOCGIFFLAGS => ("SIOCGIFFLAGS", ""),
         libc::SIOCSIFFLAGS => (
             "SIOCSIFFLAGS",
-            "a new network namespace has only lo, and it starts down",
+            "lo starts down in a new network namespace (where it is the only device, \
+             unless the kernel adds fallback tunnels: net.core.fb_tunnels_only_for_init_net)",
         ),
         _ => ("?", ""),
     };
@@ -778,7 +779,7 @@ pub fn sigwaitinfo(set: SigSet) -> Result<(i32, libc::siginfo_t), Errno> {
         let filled = unsafe { info.assume_init_ref() };
         let why = match ret {
             Ok(sig) if sig as i32 == libc::SIGCHLD => "the child changed state: wait4 tells how",
-            Ok(_) => "taken from the queue: no handler ran",
+            Ok(_) => "taken while pending: no handler ran",
             Err(_) => "",
         };
         match ret {
