@@ -438,9 +438,10 @@ fn rewrite(line: &str, mask: bool, with: &mut dyn FnMut(&'static str, &str) -> S
     for context in PID_CONTEXTS {
         line = mask_after(&line, context, mask, &mut |v| with("PID", v));
     }
-    if line.contains("clone(") || line.contains("wait4(") {
+    if line.contains("clone(") || line.contains("wait4(") || line.contains("getpid(") {
         line = mask_after(&line, ") = ", mask, &mut |v| with("PID", v));
     }
+    line = mask_after(&line, "clone resumed> = ", mask, &mut |v| with("PID", v));
     line
 }
 
