@@ -229,3 +229,157 @@ pub fn env_with_path(path: &str) -> (Vec<std::ffi::CString>, Vec<*const std::ffi
     ptrs.push(std::ptr::null());
     (strings, ptrs)
 }
+
+/// How long one launch may take before a test calls it hung: generous, so
+/// that a loaded machine never trips it, and finite, so that a deadlock
+/// fails the test instead of stalling the suite.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Wait for the process `pid`, started in a process group of its own (its
+/// pid is the group's id), at most [`DEADLINE`]. On time-out, kill the whole
+/// group with SIGKILL (nsclone may block SIGTERM, and its child may be
+/// stuck as well), reap it, and panic naming `what`. Returns the raw wait
+/// status.
+pub fn wait_pid_within(pid: libc::pid_t, what: &str) -> libc::c_int {
+    assert!(pid > 0, "{what}: no process to wait for");
+    let start = std::time::Instant::now();
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes the status into a local.
+        let got = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if got == pid {
+            return status;
+        }
+        assert!(
+            got == 0,
+            "{what}: waitpid: {}",
+            std::io::Error::last_os_error()
+        );
+        if start.elapsed() > DEADLINE {
+            // SAFETY: plain system calls on the group this test started.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            panic!("{what}: still running after {DEADLINE:?}, killed (a hang)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Finish `child`, spawned with `process_group(0)`: read its piped output,
+/// if any, and wait for it at most [`DEADLINE`] (see [`wait_pid_within`]).
+pub fn finish_within(mut child: std::process::Child, what: &str) -> Output {
+    use std::io::Read;
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = reader(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = reader(child.stderr.take().map(|p| Box::new(p) as _));
+    drop(child.stdin.take());
+    let raw = wait_pid_within(child.id() as libc::pid_t, what);
+    use std::os::unix::process::ExitStatusExt;
+    Output {
+        status: std::process::ExitStatus::from_raw(raw),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// Run `command` in a process group of its own, stdin from /dev/null,
+/// capturing its output, under [`DEADLINE`].
+pub fn run_within(command: &mut Command, what: &str) -> Output {
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    let child = command
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    finish_within(child, what)
+}
+
+/// A clock's value in whole seconds (CLOCK_MONOTONIC, CLOCK_BOOTTIME, ...).
+pub fn clock_secs(id: libc::clockid_t) -> i64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the timespec.
+    assert_eq!(unsafe { libc::clock_gettime(id, &mut now) }, 0);
+    now.tv_sec
+}
+
+/// Whether the running kernel is at least `major.minor` (from uname(2)).
+pub fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut numbers = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let found = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+    found >= (major, minor)
+}
+
+/// setpriv's arguments that drop every privilege: uid and gid 65534
+/// (`nobody`), no supplementary groups.
+pub const NOBODY: [&str; 3] = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+
+/// Whether uid 65534 may create a user namespace here, asked of
+/// util-linux's unshare so that a broken nsclone cannot skip its own tests.
+/// (The same probe as tests/namespaces.rs.)
+pub fn unprivileged_user_namespaces() -> Result<(), &'static str> {
+    static ANSWER: std::sync::OnceLock<Result<(), &'static str>> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        let probe = Command::new("setpriv")
+            .args(NOBODY)
+            .args(["unshare", "--user", "true"])
+            .current_dir("/")
+            .output();
+        match probe {
+            Err(_) => Err("setpriv is not installed (util-linux)"),
+            Ok(out) if out.status.success() => Ok(()),
+            Ok(_) => Err("this kernel refuses unprivileged user namespaces \
+                          (sysctl, or AppArmor's restriction)"),
+        }
+    })
+}
+
+/// `path`, or a copy that uid 65534 can execute when `path` lies in a
+/// directory it cannot enter (a checkout under /root, say). The copy's
+/// directory is removed when the returned guard is dropped.
+pub fn executable_by_nobody(
+    path: &std::path::Path,
+) -> (std::path::PathBuf, Option<tempfile::TempDir>) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let others_may =
+        |p: &std::path::Path, bit| std::fs::metadata(p).is_ok_and(|m| m.mode() & bit != 0);
+    let reachable = path.ancestors().skip(1).all(|dir| others_may(dir, 0o001));
+    if reachable && others_may(path, 0o001) && others_may(path, 0o004) {
+        return (path.to_owned(), None);
+    }
+    let dir = tempdir();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.path().join(path.file_name().unwrap());
+    std::fs::copy(path, &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (copy, Some(dir))
+}
+
+/// How a run ended, for messages: `exit N` or `killed by signal N`.
+pub fn ending(out: &Output) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (out.status.code(), out.status.signal()) {
+        (Some(code), _) => format!("exit {code}"),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        _ => format!("{:?}", out.status),
+    }
+}
