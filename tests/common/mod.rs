@@ -318,17 +318,6 @@ pub fn clock_secs(id: libc::clockid_t) -> i64 {
     now.tv_sec
 }
 
-/// Whether the running kernel is at least `major.minor` (from uname(2)).
-pub fn kernel_at_least(major: u32, minor: u32) -> bool {
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let mut numbers = release
-        .trim()
-        .split(|c: char| !c.is_ascii_digit())
-        .map(|n| n.parse::<u32>().unwrap_or(0));
-    let found = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
-    found >= (major, minor)
-}
-
 /// setpriv's arguments that drop every privilege: uid and gid 65534
 /// (`nobody`), no supplementary groups.
 pub const NOBODY: [&str; 3] = ["--reuid=65534", "--regid=65534", "--clear-groups"];
