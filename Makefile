@@ -73,7 +73,7 @@ test:
 # spawns from 8 threads, 4,000 launchers killed mid-launch, 2,000 random
 # command lines.
 soak:
-	NSCLONE_SOAK=full cargo test --test load --test kill_child_race --test fuzz -- --nocapture
+	NSCLONE_SOAK=full cargo test --test load --test kill_child_race --test fuzz --test execvp --test trace_order -- --nocapture
 
 lint:
 	cargo fmt --all -- --check

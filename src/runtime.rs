@@ -113,7 +113,8 @@ pub fn panic(info: &PanicInfo<'_>) -> ! {
 /// (a closed or full standard error) is ignored: nsclone's own messages
 /// never change how it ends.
 pub fn say(message: fmt::Arguments<'_>) {
-    let mut buf = FixedBuf::<4096>::new();
+    // Room for the longest path a message may name (PATH_MAX, NAME_MAX).
+    let mut buf = FixedBuf::<8192>::new();
     let _ = buf.write_fmt(message);
     let _ = sys::write(libc::STDERR_FILENO, buf.line());
 }
