@@ -458,8 +458,9 @@ impl<'a> ExecPlan<'a> {
         // SAFETY: `envp` is NULL-terminated (see the constructors).
         let path = unsafe { getenv(envp, b"PATH") }.unwrap_or(DEFAULT_PATH);
         let mut buf = [0u8; BUF];
-        let mut outcome = None;
-        let mut denied = None;
+        // The last attempt's answer, the first EACCES, and an error that
+        // stops the search at once (it wins over an earlier EACCES).
+        let (mut last, mut denied, mut stop) = (None, None, None);
         for (index, attempt) in attempts(file, path).enumerate() {
             let candidate = compose(&mut buf, attempt, file);
             let mut errno = self.execve(candidate);
@@ -469,22 +470,22 @@ impl<'a> ExecPlan<'a> {
                 // outlive the call: the shell, the candidate, argv's tail.
                 errno = unsafe { sys::execve(SHELL, self.sh_argv.as_ptr(), envp) };
             }
-            outcome = Some((errno, index as u32));
+            last = Some((errno, index as u32));
             match errno {
-                Errno::EACCES => denied = denied.or(outcome),
-                Errno::ENOENT | Errno::ENOTDIR | Errno::ESTALE | Errno::ENODEV
-                    if attempt != Attempt::AsIs => {}
-                Errno::ETIMEDOUT if attempt != Attempt::AsIs => {}
-                _ => break,
+                _ if attempt == Attempt::AsIs => stop = last,
+                Errno::EACCES => denied = denied.or(last),
+                Errno::ENOENT | Errno::ENOTDIR | Errno::ESTALE | Errno::ENODEV => {}
+                Errno::ETIMEDOUT => {}
+                _ => stop = last,
+            }
+            if stop.is_some() {
+                break;
             }
         }
-        let (errno, candidate) = match (denied, outcome) {
-            (Some(denied), _) => (denied.0, Some(denied.1)),
-            (None, Some((errno, index))) => (errno, Some(index)),
-            (None, None) if file.len() > NAME_MAX && !file.contains(&b'/') => {
-                (Errno::ENAMETOOLONG, None)
-            }
-            (None, None) => (Errno::ENOENT, None),
+        let (errno, candidate) = match stop.or(denied).or(last) {
+            Some((errno, index)) => (errno, Some(index)),
+            None if file.len() > NAME_MAX && !file.contains(&b'/') => (Errno::ENAMETOOLONG, None),
+            None => (Errno::ENOENT, None),
         };
         let (candidate, diagnosis) = match errno {
             Errno::ENOENT => match find_existing(file, path, &mut buf) {
