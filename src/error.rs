@@ -120,6 +120,8 @@ pub enum Step {
     Time(time::Step),
     /// Blocking signals around clone.
     SignalMask,
+    /// Taking SIGCHLD back from "ignored".
+    TakeBackSigchld,
     /// clone(2), with these flags.
     Clone(u64),
     /// Waiting for the child.
@@ -241,6 +243,7 @@ impl fmt::Display for Call {
                 f.write_str("setns(time_for_children, CLONE_NEWTIME)")
             }
             Step::SignalMask => f.write_str("rt_sigprocmask"),
+            Step::TakeBackSigchld => f.write_str("rt_sigaction(SIGCHLD)"),
             Step::Clone(flags) => write!(f, "clone({})", CloneFlags(flags)),
             Step::Wait(pid) => write!(f, "wait4({pid})"),
         }

@@ -34,7 +34,7 @@ use nsclone::error::{Step, Vfork};
 use nsclone::exec;
 use nsclone::namespace::{self, Namespace};
 use nsclone::runtime;
-use nsclone::signal::{Disposition, SigSet};
+use nsclone::signal::SigSet;
 use nsclone::start::InitialStack;
 use nsclone::supervise;
 use nsclone::text::Words;
@@ -156,16 +156,15 @@ fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStat
     command
         .signal_mask(original)
         // No std runtime ran, so SIGPIPE is as the caller left it: the
-        // command inherits it, as with any exec.
+        // command inherits it (see nsclone::command::SIGNAL_DEFAULTS).
         .signal_defaults(SigSet::EMPTY)
         // We install no handler, and exec reset our caller's.
         .no_signal_handlers();
-    // Ignoring SIGCHLD tells the kernel to reap children at once and send
-    // no SIGCHLD: we would never learn how the command ended, nor wake up.
-    // A caller may have left it ignored (it survives exec): take it back for
-    // ourselves, and give it to the command again just before its exec.
-    if sys::sigaction_disposition(libc::SIGCHLD) == Ok(Disposition::Ignore) {
-        sys::sigaction_default(libc::SIGCHLD).map_err(signals)?;
+    let sigchld = |errno| Error::Launcher {
+        step: Step::TakeBackSigchld,
+        errno,
+    };
+    if supervise::take_back_sigchld().map_err(sigchld)? {
         command.signal_ignores(SigSet::EMPTY.with(libc::SIGCHLD));
     }
     // Holding the child until the announcement is printed keeps it before

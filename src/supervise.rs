@@ -30,7 +30,7 @@
 
 use syscalls::Errno;
 
-use crate::signal::SigSet;
+use crate::signal::{Disposition, SigSet};
 use crate::sys::{self, Pid};
 use crate::wait::WaitStatus;
 
@@ -47,6 +47,19 @@ pub const SUPERVISED: SigSet = SigSet::EMPTY
 /// it was, for the command.
 pub fn block() -> Result<SigSet, Errno> {
     sys::sigprocmask(libc::SIG_BLOCK, SUPERVISED)
+}
+
+/// Take SIGCHLD back if the caller left it ignored (which survives exec):
+/// while SIGCHLD is ignored the kernel reaps children at once and sends no
+/// SIGCHLD, so the launcher would never learn how the command ended, nor
+/// wake up. Returns whether it was ignored: then the command should get it
+/// ignored again, just before its exec ([`crate::Command::signal_ignores`]).
+pub fn take_back_sigchld() -> Result<bool, Errno> {
+    if sys::sigaction_disposition(libc::SIGCHLD)? != Disposition::Ignore {
+        return Ok(false);
+    }
+    sys::sigaction_default(libc::SIGCHLD)?;
+    Ok(true)
 }
 
 /// Wait for the child `pid` while forwarding signals to it, as described in
