@@ -102,6 +102,14 @@ mod rt {
 
 /// Parse, launch, and end as the child did.
 fn main(stack: &InitialStack) -> ! {
+    // A debug build can be made to panic, so that tests see the panic path
+    // of the binary itself (tests/binary.rs); a release build cannot.
+    #[cfg(debug_assertions)]
+    // SAFETY: `environ` is the kernel's envp, NULL-terminated.
+    #[allow(unsafe_code)]
+    if unsafe { exec::getenv(exec::environment(), b"NSCLONE_TEST_PANIC") }.is_some() {
+        panic!("asked to, by NSCLONE_TEST_PANIC");
+    }
     let options = match cli::parse(stack.args()) {
         Ok(Action::Run(options)) => options,
         Ok(Action::Help) => print(cli::HELP.as_bytes()),
