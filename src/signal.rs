@@ -48,14 +48,6 @@ impl SigSet {
     }
 }
 
-/// The signals the launcher takes synchronously while its child runs.
-pub const SUPERVISED: SigSet = SigSet::EMPTY
-    .with(libc::SIGCHLD)
-    .with(libc::SIGTERM)
-    .with(libc::SIGHUP)
-    .with(libc::SIGINT)
-    .with(libc::SIGQUIT);
-
 /// What the kernel does when a signal arrives (its disposition, signal(7)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Disposition {
@@ -137,7 +129,6 @@ mod tests {
         assert_eq!(set.bits(), 1 | 1 << 63);
         assert!(set.contains(libc::SIGHUP));
         assert!(!set.contains(libc::SIGINT));
-        assert!(SUPERVISED.contains(libc::SIGCHLD));
     }
 
     #[test]
