@@ -22,12 +22,12 @@ use crate::sys;
 /// Bytes of usable stack for the child, above the guard page.
 ///
 /// The child only makes a few system calls between clone and exec: no
-/// allocation, no formatting beyond a fixed buffer, no deep calls. The
-/// `stack_high_water_mark` test in `tests/library.rs` measures what it
-/// touches: about 300 bytes in a release build, 1.5 KiB in a debug build;
-/// with `--trace`, which formats each line into a 1 KiB buffer on this
-/// stack, about 2.5 KiB and 8.5 KiB (`tests/trace_stack.rs`).
-/// 64 KiB leaves ample room for growth (more steps),
+/// allocation, no formatting beyond fixed buffers, no deep calls. Its
+/// largest frame is the PATH search's buffer (`PATH_MAX + NAME_MAX` bytes,
+/// as glibc's execvp keeps on its stack). Measured (`stack_high_water_mark`
+/// in `tests/library.rs`, `tests/trace_stack.rs`): about 5 KiB in a release
+/// build and 9 KiB in a debug build; with `--trace`, which formats each line
+/// into a 1 KiB buffer, about 8 KiB and 15 KiB. 64 KiB leaves ample room,
 /// and untouched pages cost nothing: the kernel backs only the pages a
 /// process writes.
 pub const STACK_SIZE: usize = 64 * 1024;
