@@ -47,7 +47,7 @@ use crate::wait::EXIT_LAUNCHER;
 ///
 /// Since only the parent keeps the write end, the pipe also tells a child
 /// with a parent-death signal whether the parent still lives
-/// ([`Hold::parent_alive`]); the parent then keeps it open until the child
+/// (`Hold::parent_alive`); the parent then keeps it open until the child
 /// has exec'd.
 pub struct Hold {
     read: Fd,

@@ -6,7 +6,7 @@
 //! pointer, which now points at nothing the compiler expected, so the child
 //! must never return into Rust from the system call. The architecture file
 //! holds one `asm!` block that makes the call, branches on the result and,
-//! in the child, jumps to [`entry`]: a plain `extern "C"` function that
+//! in the child, jumps to `entry`: a plain `extern "C"` function that
 //! runs the closure and ends with exit_group(2).
 //!
 //! See clone(2), and musl's `src/thread/*/clone.s` for the same idea in C.

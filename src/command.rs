@@ -1,7 +1,7 @@
 //! The whole launch, in three steps: what the parent prepares, the clone
 //! and the child's steps, what the parent does after.
 //!
-//! **1. Before clone** ([`Launch::prepare`]; the parent may allocate):
+//! **1. Before clone** (`Launch::prepare`; the parent may allocate):
 //! - refuse what cannot work here, before changing anything
 //!   ([`Command::check`]: vfork style's limits, the rules of time
 //!   namespaces, clock offsets out of range, `/proc` missing);
@@ -18,7 +18,7 @@
 //! - for a time namespace without a user namespace, unshare(2) one for its
 //!   children and write its offsets ([`time::ForChildren`]).
 //!
-//! **2. Clone** ([`Launch::clone_child`]): block every signal, so that no
+//! **2. Clone** (`Launch::clone_child`): block every signal, so that no
 //! handler of the caller can run in the child before exec; clone(2) with
 //! `CLONE_NEWUTS`, the other `CLONE_NEW*` flags asked for (all but
 //! `CLONE_NEWTIME`, which clone cannot carry) and `SIGCHLD`, the signal the
@@ -27,7 +27,7 @@
 //! parent restores its mask, unmaps its copy of the stack, and returns to
 //! its old `time_for_children`.
 //!
-//! **3. After clone** ([`Launch::finish`]): with a user namespace, the
+//! **3. After clone** (`Launch::finish`): with a user namespace, the
 //! parent writes the child's `uid_map`, `setgroups` and `gid_map`
 //! ([`IdMaps::write`]); runs the caller's `before_exec`, then releases the
 //! child; reads the report pipe: end-of-file means the command runs. If a

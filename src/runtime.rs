@@ -9,7 +9,7 @@
 //!   page only once touched): no system call at all. Beyond that it maps
 //!   more with mmap(2). The ordinary launch allocates only for `--show-ns`
 //!   and for messages about failures.
-//! - **Panics** ([`panic`]): a bug must not turn into an abort and a core
+//! - **Panics** ([`panic()`]): a bug must not turn into an abort and a core
 //!   file, nor a backtrace: one line on standard error, exit status 125.
 //! - **Messages** ([`say`]): formatted into a buffer on the stack and
 //!   written with one write(2); a failure to write is ignored, so that

@@ -102,7 +102,7 @@ macro_rules! program_start {
 /// and expects libc to provide them; without libc, this does. They are
 /// written in assembly so that the compiler cannot recognize a copy loop
 /// and turn it back into a call to memcpy itself. `rep movsb` copies rcx
-/// bytes from [rsi] to [rdi], `rep stosb` stores al rcx times, `repe cmpsb`
+/// bytes from `[rsi]` to `[rdi]`, `rep stosb` stores al rcx times, `repe cmpsb`
 /// compares while equal, `repne scasb` scans for al: on current processors
 /// the first two are as fast as hand-unrolled loops.
 ///
