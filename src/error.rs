@@ -21,6 +21,7 @@ use syscalls::Errno;
 
 use crate::child::{ChildStep, ReportError};
 use crate::exec::{ExecFailure, Reason};
+use crate::namespace::root::{self, Refused as RootRefused};
 use crate::namespace::time::{self, OffsetRefused};
 use crate::namespace::user::{MapFailed, MapFile};
 use crate::namespace::{Hostname, Namespace};
@@ -75,6 +76,23 @@ pub enum Error {
     },
     /// The child's report could not be read.
     Report(ReportError),
+    /// `--root DIR` ([`crate::Command::root`]) was refused before anything
+    /// was made, or a step of the child failed on the way into it.
+    Root {
+        /// DIR, as given.
+        dir: Vec<u8>,
+        /// What went wrong.
+        failure: RootFailure,
+    },
+}
+
+/// What went wrong with a new root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootFailure {
+    /// The parent's check refused DIR.
+    Refused(RootRefused),
+    /// A step of the child failed, with this errno.
+    Step(root::Step, Errno),
 }
 
 /// What vfork style cannot serve.
@@ -218,6 +236,34 @@ fn child_hint(step: ChildStep, errno: Errno) -> Option<&'static str> {
             ChildStep::UtsIdentity | ChildStep::MntIdentity | ChildStep::NetIdentity,
             Errno::ENOENT | Errno::ENOTTY | Errno::EINVAL,
         ) => Some(NO_PROC),
+        _ => None,
+    }
+}
+
+/// The hint of a failed step on the way into a new root.
+fn root_hint(step: root::Step, errno: Errno) -> Option<&'static str> {
+    use root::Step::*;
+    match (step, errno) {
+        (Bind | PivotRoot | Detach, Errno::EPERM) => Some(
+            "bind mounts, pivot_root and umount2 need CAP_SYS_ADMIN in the user namespace \
+             that owns the mount namespace: run as root, or add --user",
+        ),
+        (Bind | Chdir, Errno::EACCES) => Some(
+            "the invoking user must be able to search every directory on the way to DIR \
+             (with --user too: on the host, the child is still you)",
+        ),
+        (Bind, Errno::EINVAL) => Some("DIR lies on a mount that cannot be bound (MS_UNBINDABLE)"),
+        (MountProc, Errno::EPERM) => Some(
+            "mounting proc needs CAP_SYS_ADMIN over the PID namespace; inside a user namespace \
+             the kernel also wants a fully visible /proc on the host (none of its files hidden \
+             by over-mounts, as container runtimes do)",
+        ),
+        (PivotRoot, Errno::EINVAL) => Some(
+            "the kernel refused DIR as a root: the current root is not a mount point (is \
+             nsclone running chroot'ed?), or it is the initramfs (rootfs cannot be pivoted \
+             away: such systems use switch_root), or a mount on the way is shared",
+        ),
+        (PivotRoot, Errno::EBUSY) => Some("DIR is the current root already"),
         _ => None,
     }
 }
@@ -373,6 +419,52 @@ impl fmt::Display for Error {
                         Quoted(program),
                         Reason(failure)
                     ),
+                }
+            }
+            Error::Root {
+                dir,
+                failure: RootFailure::Step(step, errno),
+            } => {
+                write!(
+                    f,
+                    "child: {}: {}",
+                    root::Call(*step, dir),
+                    ErrnoName(*errno)
+                )?;
+                hint(f, root_hint(*step, *errno))
+            }
+            Error::Root {
+                dir,
+                failure: RootFailure::Refused(refused),
+            } => {
+                write!(f, "--root {}: ", Quoted(dir))?;
+                match refused {
+                    RootRefused::Stat(errno) => write!(
+                        f,
+                        "{}: the new root must be an existing directory",
+                        ErrnoName(*errno)
+                    ),
+                    RootRefused::NotDirectory(mode) => write!(
+                        f,
+                        "{}, not a directory: the new root must be a directory holding \
+                         the command and what it needs",
+                        root::kind(*mode)
+                    ),
+                    RootRefused::AlreadyRoot => f.write_str(
+                        "this is the current root already: pivot_root(2) cannot make it the \
+                         new one (EBUSY); give the directory of another tree",
+                    ),
+                    RootRefused::ProcDir(errno) => {
+                        write!(f, "{}", Quoted(&root::proc_path(dir)))?;
+                        match errno {
+                            Some(errno) => write!(f, ": {}", ErrnoName(*errno))?,
+                            None => f.write_str(" is not a directory")?,
+                        }
+                        f.write_str(
+                            ": with a new PID namespace a fresh /proc is mounted there; \
+                             create the directory (or leave out --pid and --mount-proc)",
+                        )
+                    }
                 }
             }
             Error::Report(ReportError::Read(errno)) => {
