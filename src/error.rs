@@ -223,6 +223,10 @@ fn child_hint(step: ChildStep, errno: Errno) -> Option<&'static str> {
             "changing mount propagation needs CAP_SYS_ADMIN in the user namespace that owns \
              the mount namespace",
         ),
+        (ChildStep::MakePrivate, Errno::EINVAL) => Some(
+            "/ is not a mount point: nsclone runs chroot'ed into a directory, where the \
+             propagation of / cannot be changed (nor can pivot_root pivot away from it)",
+        ),
         (ChildStep::MountProc, Errno::EPERM) => Some(
             "mounting proc needs CAP_SYS_ADMIN over the PID namespace; inside a user namespace \
              the kernel also wants a fully visible /proc on the host (none of its files hidden \
@@ -256,7 +260,8 @@ fn root_hint(step: root::Step, errno: Errno) -> Option<&'static str> {
         (MountProc, Errno::EPERM) => Some(
             "mounting proc needs CAP_SYS_ADMIN over the PID namespace; inside a user namespace \
              the kernel also wants a fully visible /proc on the host (none of its files hidden \
-             by over-mounts, as container runtimes do)",
+             by over-mounts, as container runtimes do); without --pid and --mount-proc, \
+             --root mounts no proc",
         ),
         (PivotRoot, Errno::EINVAL) => Some(
             "the kernel refused DIR as a root: the current root is not a mount point (is \
@@ -555,6 +560,56 @@ mod tests {
         ];
         for (message, needle) in cases {
             assert!(message.contains(needle), "no {needle:?} in {message}");
+            assert!(!message.contains('\n'), "one line: {message}");
+        }
+    }
+
+    #[test]
+    fn root_failures_name_the_directory_the_step_and_the_reason() {
+        let step = |step, errno| {
+            Error::Root {
+                dir: b"/srv/box".to_vec(),
+                failure: RootFailure::Step(step, errno),
+            }
+            .to_string()
+        };
+        let m = step(root::Step::PivotRoot, Errno::EINVAL);
+        assert!(
+            m.starts_with("child: pivot_root(\".\", \".\"): EINVAL (Invalid argument): "),
+            "{m}"
+        );
+        assert!(m.contains("chroot") && m.contains("initramfs"), "{m}");
+        let m = step(root::Step::Bind, Errno::EPERM);
+        assert!(
+            m.starts_with("child: mount(\"/srv/box\", \"/srv/box\", NULL, MS_BIND|MS_REC"),
+            "{m}"
+        );
+        assert!(m.contains("CAP_SYS_ADMIN"), "{m}");
+        let m = step(root::Step::MountProc, Errno::EPERM);
+        assert!(
+            m.contains("\"/srv/box/proc\"") && m.contains("fully visible"),
+            "{m}"
+        );
+        let refused = |refused| {
+            Error::Root {
+                dir: b"/srv/box".to_vec(),
+                failure: RootFailure::Refused(refused),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            refused(RootRefused::ProcDir(None)),
+            "--root \"/srv/box\": \"/srv/box/proc\" is not a directory: with a new PID \
+             namespace a fresh /proc is mounted there; create the directory (or leave out \
+             --pid and --mount-proc)"
+        );
+        for message in [
+            refused(RootRefused::Stat(Errno::EACCES)),
+            refused(RootRefused::NotDirectory(libc::S_IFREG)),
+            refused(RootRefused::AlreadyRoot),
+            step(root::Step::Detach, Errno::EPERM),
+        ] {
+            assert!(message.starts_with("--root \"/srv/box\": ") || message.starts_with("child: "));
             assert!(!message.contains('\n'), "one line: {message}");
         }
     }
