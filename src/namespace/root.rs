@@ -143,7 +143,7 @@ impl NewRoot<'_> {
         let why = "detach the old root, the top mount at \".\": no path leads to the host's \
                    files from this namespace any more";
         sys::umount2(DOT, libc::MNT_DETACH, why).map_err(at(Step::Detach))?;
-        let why = "into the new root, for certain";
+        let why = "as pivot_root(2) advises: the current directory is now surely the new /";
         sys::chdir(SLASH, why).map_err(at(Step::ChdirRoot))?;
         Ok(())
     }
@@ -181,18 +181,18 @@ pub enum Refused {
 /// Check in the parent, with stat(2), what would make the child's steps
 /// fail for certain: see the module documentation.
 pub fn check(dir: &CStr, proc: Option<&CStr>) -> Result<(), Refused> {
-    let why = "--root: the new root must be an existing directory";
+    let why = "--root: is DIR an existing directory? checked before anything is made";
     let st = sys::stat_kind(dir, why).map_err(Refused::Stat)?;
     if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
         return Err(Refused::NotDirectory(st.st_mode));
     }
-    let why = "pivot_root cannot make the current root the new one (EBUSY)";
+    let why = "is DIR the current root already? pivot_root could not pivot to it (EBUSY)";
     let root = sys::stat_kind(SLASH, why).map_err(Refused::Stat)?;
     if (root.st_dev, root.st_ino) == (st.st_dev, st.st_ino) {
         return Err(Refused::AlreadyRoot);
     }
     if let Some(proc) = proc {
-        let why = "the new PID namespace's /proc is mounted here, before the pivot";
+        let why = "is DIR/proc a directory? the new PID namespace's /proc goes there";
         let st = sys::stat_kind(proc, why).map_err(|errno| Refused::ProcDir(Some(errno)))?;
         if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
             return Err(Refused::ProcDir(None));
