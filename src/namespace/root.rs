@@ -25,9 +25,12 @@
 //!
 //! pivot_root is about the view of the file tree, not a sandbox against root:
 //! a process with `CAP_SYS_ADMIN` over the namespace may mount file systems
-//! of its own (a proc of the host's PID namespace would show
-//! `/proc/1/root`, the host's root), which is why `--pid` and, without root,
-//! `--user` matter as much as `--root`.
+//! of its own. Root inside `--root` without `--pid` can mount a proc of the
+//! host's PID namespace, and `/proc/PID/root` of a host process is the
+//! host's `/` (measured here). With `--pid` that proc shows only the
+//! container's processes; with `--user` the mount is refused (the host's
+//! PID namespace is not the new user namespace's). So `--root` goes with
+//! `--pid`, and without root, `--user`.
 //!
 //! # The steps, in the child
 //! After `/` was made recursively private ([`super::mount`]: pivot_root
