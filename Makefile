@@ -7,6 +7,10 @@ NEW_HOSTNAME ?= newhostname
 # More namespaces, as nsclone's options: FLAGS='--pid --mount-proc --net'.
 FLAGS ?=
 BIN := target/release/nsclone
+# `make container`: the root file system it runs in; by default a tree
+# built from a static busybox (Debian: busybox-static) under target/.
+ROOT ?= target/container/rootfs
+BUSYBOX ?= /bin/busybox
 
 # `make install` puts each part where the system looks for it: the binary,
 # the manual page, and a completion for each shell, in the directory from
@@ -20,7 +24,7 @@ BASHDIR = $(PREFIX)/share/bash-completion/completions
 ZSHDIR = $(PREFIX)/share/zsh/site-functions
 FISHDIR = $(PREFIX)/share/fish/vendor_completions.d
 
-.PHONY: build run test soak lint bench bench-full install uninstall
+.PHONY: build run container test soak lint bench bench-full install uninstall
 
 build:
 	cargo build --release
@@ -37,6 +41,40 @@ run: build
 	set -- $(BIN) --show-ns --hostname '$(NEW_HOSTNAME)' $$user $(FLAGS) $(CMD); \
 	echo "$$*"; \
 	exec "$$@"
+
+# A tiny container: a root of its own (pivot_root into $(ROOT)), its own
+# PID 1 and /proc, hostname, and network with lo, running $(CMD) (found in
+# the container's PATH: sh by default). As anyone but root, --user is
+# added, as for `make run`. PS1 gives sh the prompt of a root shell,
+# whatever the shell would pick.
+container: build $(ROOT)/bin/sh
+	@echo "make container: the root file system is $(ROOT)"
+	@user=; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		user=--user; \
+		echo "make container: not root, so adding --user: you are root (uid 0) only inside the new user namespace" >&2; \
+	fi; \
+	set -- $(BIN) --root $(ROOT) --pid --net --hostname box $$user $(FLAGS) $(CMD); \
+	echo "$$*"; \
+	PS1='# ' exec "$$@"
+
+# The default tree: busybox, a relative link per applet (so they resolve
+# inside; `busybox --install -s` would link to busybox's path on the host),
+# empty /proc and /tmp, and /dev/null where mknod is allowed (as root).
+target/container/rootfs/bin/sh: $(BUSYBOX)
+	@mkdir -p target/container/rootfs/bin target/container/rootfs/dev \
+		target/container/rootfs/proc target/container/rootfs/tmp
+	@chmod 1777 target/container/rootfs/tmp
+	@cp $(BUSYBOX) target/container/rootfs/bin/busybox
+	@for applet in $$($(BUSYBOX) --list); do \
+		[ "$$applet" = busybox ] || ln -sf busybox target/container/rootfs/bin/$$applet; \
+	done
+	@[ -e target/container/rootfs/dev/null ] || \
+		mknod -m 666 target/container/rootfs/dev/null c 1 3 2>/dev/null || true
+
+$(BUSYBOX):
+	@echo "make container: no static busybox at $(BUSYBOX): apt-get install busybox-static, or give ROOT=DIR" >&2
+	@exit 1
 
 # The release build as make sees it, for `make install`: rebuilt when a
 # source is newer than the binary. So `sudo make install` after a build as

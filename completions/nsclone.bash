@@ -25,6 +25,7 @@ _nsclone()
         [-T]= [--time]=
         [-u]= [--uts]=
         [--mount-proc]=
+        [--root]=dir
         [--monotonic]=value
         [--boottime]=value
         [-H]=value [--hostname]=value

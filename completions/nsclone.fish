@@ -19,7 +19,7 @@ function __nsclone_command_line
                 set -e words[1]
                 set dashes --
                 break
-            case '-*H' --hostname --monotonic --boottime
+            case '-*H' --hostname --monotonic --boottime --root
                 # Their value may be the next word (also: -qH, grouped).
                 set -q words[2]; or return 1
                 set -e words[1..2]
@@ -69,6 +69,7 @@ complete -c nsclone -n __nsclone_options_last -s C -l cgroup -d 'New cgroup name
 complete -c nsclone -n __nsclone_options_last -s T -l time -d 'New time namespace: monotonic and boot-time clocks'
 complete -c nsclone -n __nsclone_options_last -s u -l uts -d 'New UTS namespace: the hostname (always on)'
 complete -c nsclone -n __nsclone_options_last -l mount-proc -d 'Mount a fresh /proc (implies --mount --pid)'
+complete -c nsclone -n __nsclone_options_last -l root -xa '(__fish_complete_directories)' -d 'Make DIR the root with pivot_root (implies --mount)'
 complete -c nsclone -n __nsclone_options_last -l monotonic -x -d 'Add SECS to CLOCK_MONOTONIC inside (implies --time)'
 complete -c nsclone -n __nsclone_options_last -l boottime -x -d 'Add SECS to CLOCK_BOOTTIME and uptime (implies --time)'
 complete -c nsclone -n __nsclone_options_last -s H -l hostname -x -d 'Hostname in the new namespace, 1 to 64 bytes'

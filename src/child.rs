@@ -19,10 +19,15 @@
 //!    ([`crate::namespace::mount`]);
 //! 5. network namespace: check it is not the parent's, bring `lo` up
 //!    ([`crate::namespace::net`]);
-//! 6. signals: in vfork style, set every signal that has a handler back to
+//! 6. with a new root: bind it onto itself, mount its `/proc` for a new PID
+//!    namespace, pivot_root(2) into it and detach the old root
+//!    ([`crate::namespace::root`]); last of the namespace steps, since the
+//!    checks above read the host's `/proc`;
+//! 7. signals: in vfork style, set every signal that has a handler back to
 //!    the default; then the defaults and "ignored" the caller asked for,
 //!    and the signal mask the command should start with;
-//! 7. exec, searching `PATH` ([`crate::exec::ExecPlan::exec`]).
+//! 8. exec, searching `PATH` ([`crate::exec::ExecPlan::exec`]), inside the
+//!    new root if there is one.
 //!
 //! A failed step is written as a [`Report`] into a close-on-exec pipe, and
 //! the child exits with 125, 126 or 127. A successful exec closes that pipe
@@ -31,6 +36,7 @@
 use syscalls::Errno;
 
 use crate::exec::{Diagnosis, ExecFailure, ExecPlan, Head};
+use crate::namespace::root::{self, NewRoot};
 use crate::namespace::{Hostname, Namespace, NsId, mount, net, time};
 use crate::signal::{Disposition, SIGNAL_MAX, SigSet};
 use crate::sys::{self, Fd, Pid};
@@ -123,10 +129,13 @@ pub struct ChildSteps<'a> {
     pub hostname: Option<(&'a Hostname, NsId)>,
     /// The parent's mount namespace, when the child has a new one.
     pub parent_mnt: Option<NsId>,
-    /// Whether to mount a fresh `/proc`.
+    /// Whether to mount a fresh `/proc` on the host's `/proc` (without a
+    /// new root; with one, [`NewRoot::proc`] says).
     pub mount_proc: bool,
     /// The parent's network namespace, when the child has a new one.
     pub parent_net: Option<NsId>,
+    /// The directory to make the root, with pivot_root(2).
+    pub root: Option<NewRoot<'a>>,
     /// Vfork style: set every handled signal back to the default, since a
     /// handler of the parent would run in the parent's own memory.
     pub reset_handlers: bool,
@@ -181,7 +190,7 @@ impl ChildSteps<'_> {
         }
     }
 
-    /// Steps 1 to 6.
+    /// Steps 1 to 7.
     fn prepare(&self) -> Result<(), Failed> {
         // Armed first, so that the parent's death at any later moment, the
         // hold included, sends it.
@@ -234,6 +243,11 @@ impl ChildSteps<'_> {
             let socket = net::socket().map_err(at(ChildStep::LoopbackSocket))?;
             let lo = net::flags(&socket).map_err(at(ChildStep::LoopbackFlags))?;
             net::bring_up(&socket, lo).map_err(at(ChildStep::LoopbackUp))?;
+        }
+        if let Some(new_root) = self.root {
+            new_root
+                .enter()
+                .map_err(|(step, errno)| (ChildStep::from(step), Some(errno)))?;
         }
         if self.reset_handlers {
             reset_handlers().map_err(at(ChildStep::SignalDefaults))?;
@@ -326,6 +340,18 @@ steps! {
     LoopbackFlags => "ioctl(SIOCGIFFLAGS, \"lo\")",
     /// Bringing `lo` up.
     LoopbackUp => "ioctl(SIOCSIFFLAGS, \"lo\", flags|IFF_UP)",
+    /// Binding the new root onto itself.
+    RootBind => "mount(DIR, DIR, NULL, MS_BIND|MS_REC, NULL)",
+    /// Mounting proc in the new root.
+    RootProc => "mount(\"proc\", \"DIR/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)",
+    /// Changing into the new root.
+    RootChdir => "chdir(DIR)",
+    /// pivot_root(2).
+    PivotRoot => "pivot_root(\".\", \".\")",
+    /// Detaching the old root.
+    RootDetach => "umount2(\".\", MNT_DETACH)",
+    /// Changing to the new `/`.
+    RootChdirSlash => "chdir(\"/\")",
     /// Setting signal actions.
     SignalDefaults => "rt_sigaction",
     /// Setting the command's signal mask.
@@ -334,7 +360,33 @@ steps! {
     Exec => "execve",
 }
 
+impl From<root::Step> for ChildStep {
+    fn from(step: root::Step) -> ChildStep {
+        match step {
+            root::Step::Bind => ChildStep::RootBind,
+            root::Step::MountProc => ChildStep::RootProc,
+            root::Step::Chdir => ChildStep::RootChdir,
+            root::Step::PivotRoot => ChildStep::PivotRoot,
+            root::Step::Detach => ChildStep::RootDetach,
+            root::Step::ChdirRoot => ChildStep::RootChdirSlash,
+        }
+    }
+}
+
 impl ChildStep {
+    /// The step of [`NewRoot::enter`] this is, if it is one.
+    pub fn root(self) -> Option<root::Step> {
+        Some(match self {
+            ChildStep::RootBind => root::Step::Bind,
+            ChildStep::RootProc => root::Step::MountProc,
+            ChildStep::RootChdir => root::Step::Chdir,
+            ChildStep::PivotRoot => root::Step::PivotRoot,
+            ChildStep::RootDetach => root::Step::Detach,
+            ChildStep::RootChdirSlash => root::Step::ChdirRoot,
+            _ => return None,
+        })
+    }
+
     /// The namespace a `*NotNew` step found to be the parent's.
     pub fn not_new(self) -> Option<Namespace> {
         match self {

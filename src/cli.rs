@@ -8,8 +8,9 @@
 //! among them, so it goes to execve(2) without a copy.
 //!
 //! The parser records what was typed ([`Options`]); what the options mean
-//! together (`--mount-proc` implies `--mount --pid`, what `--vfork` cannot
-//! serve) is [`crate::Command`]'s to decide ([`Options::apply`]).
+//! together (`--mount-proc` implies `--mount --pid`, `--root` implies
+//! `--mount`, what `--vfork` cannot serve) is [`crate::Command`]'s to decide
+//! ([`Options::apply`]).
 //!
 //! [getargs]: https://docs.rs/getargs
 
@@ -52,6 +53,10 @@ Namespaces (a new UTS namespace is always made):
   -u, --uts            the hostname (always on; accepted for unshare(1) users)
       --mount-proc     mount a fresh /proc for the new PID namespace
                        (implies --mount --pid)
+      --root DIR       make DIR the root (/) of the new mount namespace
+                       with pivot_root(2), the old root detached, and run
+                       COMMAND from there (implies --mount; with --pid, a
+                       fresh /proc is mounted in DIR/proc)
       --monotonic SECS add SECS to CLOCK_MONOTONIC inside (implies --time)
       --boottime SECS  add SECS to CLOCK_BOOTTIME and uptime (implies --time)
 
@@ -90,9 +95,9 @@ is killed by signal N, nsclone kills itself with N too (a shell shows 128+N).
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Action {
+pub enum Action<'a> {
     /// Run a command.
-    Run(Options),
+    Run(Options<'a>),
     /// Print the help.
     Help,
     /// Print the version.
@@ -101,13 +106,15 @@ pub enum Action {
 
 /// How to run the command, as typed.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Options {
+pub struct Options<'a> {
     /// `--hostname`, or the default.
     pub hostname: Hostname,
     /// The namespace options typed (`-i`, `--net`...), and UTS, always.
     pub namespaces: Namespaces,
     /// `--mount-proc`.
     pub mount_proc: bool,
+    /// `--root`: the directory, as typed.
+    pub root: Option<&'a [u8]>,
     /// `--monotonic`, `--boottime`.
     pub clock_offsets: ClockOffsets,
     /// `--show-ns`.
@@ -125,7 +132,7 @@ pub struct Options {
     pub command: Option<usize>,
 }
 
-impl Options {
+impl Options<'_> {
     /// Apply the options to `command`, which decides what they imply.
     pub fn apply(&self, command: &mut Command) {
         command.hostname(self.hostname).vfork(self.vfork);
@@ -134,6 +141,9 @@ impl Options {
         }
         if self.mount_proc {
             command.mount_proc();
+        }
+        if let Some(dir) = self.root {
+            command.root(dir);
         }
         if !self.clock_offsets.is_empty() {
             command.clock_offsets(self.clock_offsets);
@@ -223,7 +233,7 @@ impl fmt::Display for CliError<'_> {
 
 /// Parse the arguments after the program's name. Makes no system call and
 /// allocates nothing.
-pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action, CliError<'a>> {
+pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action<'a>, CliError<'a>> {
     // How many arguments the parser has taken, to find the command's index.
     let taken = Cell::new(0);
     let mut parser = Parser::new(args.inspect(|_| taken.set(taken.get() + 1)));
@@ -231,6 +241,7 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action, CliErro
         hostname: Hostname::new(DEFAULT_HOSTNAME).expect("a valid default"),
         namespaces: Namespaces::EMPTY.with(Namespace::Uts),
         mount_proc: false,
+        root: None,
         clock_offsets: ClockOffsets::default(),
         show_ns: false,
         trace: false,
@@ -259,6 +270,9 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action, CliErro
             Opt::Short(b'H') | Opt::Long(b"hostname") => {
                 let name = parser.value().map_err(missing)?;
                 options.hostname = Hostname::new(name).map_err(CliError::Hostname)?;
+            }
+            Opt::Long(b"root") => {
+                options.root = Some(parser.value().map_err(missing)?);
             }
             Opt::Long(clock @ (b"monotonic" | b"boottime")) => {
                 let clock = if clock == b"monotonic" {
@@ -354,12 +368,12 @@ fn seconds(value: &[u8]) -> Option<i64> {
 mod tests {
     use super::*;
 
-    fn parse_strs(args: &[&str]) -> Result<Action, String> {
+    fn parse_strs<'a>(args: &[&'a str]) -> Result<Action<'a>, String> {
         parse(args.iter().map(|a| a.as_bytes())).map_err(|e| e.to_string())
     }
 
     /// The options, and the command's words.
-    fn run<'a>(args: &[&'a str]) -> (Options, Vec<&'a str>) {
+    fn run<'a>(args: &[&'a str]) -> (Options<'a>, Vec<&'a str>) {
         match parse_strs(args) {
             Ok(Action::Run(options)) => {
                 let command = options.command.map_or(vec![], |i| args[i..].to_vec());
@@ -498,6 +512,28 @@ mod tests {
         let ns = applied(&options).namespaces();
         assert!(ns.contains(Namespace::Mount) && ns.contains(Namespace::Pid));
         assert!(!ns.contains(Namespace::Net));
+    }
+
+    #[test]
+    fn root_takes_a_directory_and_implies_mount() {
+        let (options, command) = run(&["--root", "/srv/box", "sh"]);
+        assert_eq!(options.root, Some(&b"/srv/box"[..]));
+        assert_eq!(command, ["sh"]);
+        assert_eq!(run(&["--root=box", "sh"]).0.root, Some(&b"box"[..]));
+        assert!(!options.namespaces.contains(Namespace::Mount));
+        let ns = applied(&options).namespaces();
+        assert!(ns.contains(Namespace::Mount) && !ns.contains(Namespace::Pid));
+        assert_eq!(
+            parse_strs(&["--root"]).unwrap_err(),
+            "missing argument for option '--root'"
+        );
+        // What cannot be a root is refused before anything is made.
+        let (options, _) = run(&["--root", "/proc/self/status", "true"]);
+        let refused = applied(&options).check(false).unwrap_err().to_string();
+        assert!(
+            refused.starts_with("--root \"/proc/self/status\": a regular file, not a directory"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -29,6 +29,8 @@ fn argument() -> impl Strategy<Value = Vec<u8>> {
         Just(b"--vfork".to_vec()),
         Just(b"-impnUCTu".to_vec()),
         Just(b"--mount-proc".to_vec()),
+        Just(b"--root".to_vec()),
+        word("--root="),
         Just(b"--monotonic".to_vec()),
         Just(b"--boottime".to_vec()),
         word("--monotonic="),
@@ -44,7 +46,7 @@ fn argument() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-fn parse(args: &[Vec<u8>]) -> Result<Action, String> {
+fn parse(args: &[Vec<u8>]) -> Result<Action<'_>, String> {
     cli::parse(args.iter().map(Vec::as_slice)).map_err(|e| e.to_string())
 }
 
@@ -88,6 +90,9 @@ proptest! {
                 if !options.clock_offsets.is_empty() {
                     prop_assert!(ns.contains(Namespace::Time));
                 }
+                if options.root.is_some() {
+                    prop_assert!(ns.contains(Namespace::Mount));
+                }
                 // Vfork style never goes with what it cannot serve.
                 if options.vfork && options.show_ns {
                     let refused = command.check(true).unwrap_err();
@@ -126,6 +131,7 @@ proptest! {
         kill_child in proptest::option::of((1..=signal::SIGNAL_MAX, 0..4usize)),
         flags in proptest::collection::vec((0..Namespace::ALL.len(), any::<bool>()), 0..4),
         mount_proc in any::<bool>(),
+        root in proptest::option::of((proptest::collection::vec(any::<u8>(), 0..12), any::<bool>())),
         monotonic in proptest::option::of((any::<i64>(), any::<bool>())),
         boottime in proptest::option::of((any::<i64>(), any::<bool>())),
         command in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..10), 1..4),
@@ -173,6 +179,16 @@ proptest! {
         if mount_proc {
             args.push(b"--mount-proc".to_vec());
         }
+        let root_index = root.as_ref().map(|(dir, joined)| match joined {
+            true => {
+                args.push([&b"--root="[..], dir].concat());
+                (args.len() - 1, b"--root=".len())
+            }
+            false => {
+                args.extend([b"--root".to_vec(), dir.clone()]);
+                (args.len() - 1, 0)
+            }
+        });
         let mut clock_offsets = ClockOffsets::default();
         for (clock, offset) in [("monotonic", monotonic), ("boottime", boottime)] {
             let Some((secs, joined)) = offset else { continue };
@@ -202,6 +218,7 @@ proptest! {
             hostname: Hostname::new(hostname).unwrap(),
             namespaces,
             mount_proc,
+            root: root_index.map(|(i, from)| &args[i][from..]),
             clock_offsets,
             show_ns,
             trace,

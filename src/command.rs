@@ -4,7 +4,8 @@
 //! **1. Before clone** (`Launch::prepare`; the parent may allocate):
 //! - refuse what cannot work here, before changing anything
 //!   ([`Command::check`]: vfork style's limits, the rules of time
-//!   namespaces, clock offsets out of range, `/proc` missing);
+//!   namespaces, clock offsets out of range, `/proc` missing, a new root
+//!   that cannot be one);
 //! - prepare the exec: the command's argv, and the shell's for a script
 //!   without `#!` ([`ExecPlan`]);
 //! - note the identity of its own namespaces that the child will change
@@ -50,13 +51,15 @@
 //! writes) are refused, and so is a time namespace on kernels before 6.2
 //! (see [`Command::vfork`]).
 
+use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::c_char;
 
 use crate::child::{ChildSteps, Hold, Report};
 use crate::clone;
-use crate::error::{Error, Refusal, Step, Vfork};
+use crate::error::{Error, Refusal, RootFailure, Step, Vfork};
 use crate::exec::{self, Argv, ExecPlan, RawWords};
+use crate::namespace::root::{self, NewRoot};
 use crate::namespace::time::{self, ClockOffsets, LauncherRefused, OffsetsText};
 use crate::namespace::user::IdMaps;
 use crate::namespace::{self, Hostname, Namespace, Namespaces, NsId};
@@ -96,6 +99,7 @@ pub struct Command {
     hostname: Option<Hostname>,
     namespaces: Namespaces,
     mount_proc: bool,
+    root: Option<Vec<u8>>,
     clock_offsets: ClockOffsets,
     pdeathsig: Option<i32>,
     signal_mask: Option<SigSet>,
@@ -181,6 +185,7 @@ impl Command {
             hostname: None,
             namespaces: Namespaces::EMPTY.with(Namespace::Uts),
             mount_proc: false,
+            root: None,
             clock_offsets: ClockOffsets::default(),
             pdeathsig: None,
             signal_mask: None,
@@ -237,6 +242,25 @@ impl Command {
     pub fn mount_proc(&mut self) -> &mut Command {
         self.mount_proc = true;
         self.namespace(Namespace::Mount).namespace(Namespace::Pid)
+    }
+
+    /// Make `dir` the command's root directory, `/`, with pivot_root(2) in a
+    /// new mount namespace (implied), and detach the old root, so that
+    /// nothing of the host's file tree is reachable from inside; the
+    /// command is then found in `PATH` inside `dir`. With a new PID
+    /// namespace a fresh `/proc` is mounted in it, as if with
+    /// [`Command::mount_proc`], so `ps` works there. See
+    /// [`namespace::root`] for why pivot_root and not chroot(2).
+    ///
+    /// [`Command::check`] refuses, before anything is made, a `dir` that
+    /// does not exist, is not a directory or is the current root, and a
+    /// missing `dir/proc` when a proc is to be mounted there.
+    ///
+    /// A `dir` with a NUL byte, which no path can hold, is refused there too
+    /// ([`Error::Nul`]).
+    pub fn root(&mut self, dir: impl AsRef<[u8]>) -> &mut Command {
+        self.root = Some(dir.as_ref().to_vec());
+        self.namespace(Namespace::Mount)
     }
 
     /// Shift the clocks of a new time namespace; implies one.
@@ -388,6 +412,13 @@ impl Command {
         self.clock_offsets
             .check()
             .map_err(|refused| Error::Refused(Refusal::Offset(refused)))?;
+        if let Some(dir) = self.root_dir()? {
+            let proc = self.proc_in_root().then(|| root::proc_dir(&dir));
+            root::check(&dir, proc.as_deref()).map_err(|refused| Error::Root {
+                dir: dir.into_bytes(),
+                failure: RootFailure::Refused(refused),
+            })?;
+        }
         Ok(Checked { command: self })
     }
 
@@ -418,6 +449,21 @@ impl Command {
             Words::Owned(words) => Argv::owned(words.iter().map(Vec::as_slice))
                 .map_err(|word| Error::Nul(word.to_vec())),
         }
+    }
+
+    /// The new root as a C string, for the system calls.
+    fn root_dir(&self) -> Result<Option<CString>, Error> {
+        self.root
+            .as_ref()
+            .map(|dir| CString::new(dir.as_slice()).map_err(|_| Error::Nul(dir.clone())))
+            .transpose()
+    }
+
+    /// Whether a fresh proc is mounted in the new root: with
+    /// [`Command::mount_proc`], or with a new PID namespace, where the
+    /// host's processes could not be seen anyway and `ps` should work.
+    fn proc_in_root(&self) -> bool {
+        self.root.is_some() && (self.mount_proc || self.namespaces.contains(Namespace::Pid))
     }
 
     /// Who creates the time namespace, if one is asked for: see
@@ -481,6 +527,9 @@ struct Launch<'a> {
     parent_uts: Option<NsId>,
     parent_mnt: Option<NsId>,
     parent_net: Option<NsId>,
+    /// The new root, and `DIR/proc` when a proc is mounted there.
+    root: Option<CString>,
+    root_proc: Option<CString>,
     maps: Option<IdMaps>,
     offsets: OffsetsText,
     report: (Fd, Option<Fd>),
@@ -513,6 +562,7 @@ impl<'a> Launch<'a> {
             None => None,
         };
         let maps = ns.contains(Namespace::User).then(IdMaps::root);
+        let root = command.root_dir()?;
         let launcher = |step| move |errno| Error::Launcher { step, errno };
         let why = "the report pipe: O_CLOEXEC, so a successful exec closes it";
         let (report_r, report_w) = sys::pipe_cloexec(why).map_err(launcher(Step::ReportPipe))?;
@@ -527,6 +577,11 @@ impl<'a> Launch<'a> {
             parent_uts,
             parent_mnt: parent_id(Namespace::Mount)?,
             parent_net: parent_id(Namespace::Net)?,
+            root_proc: match &root {
+                Some(dir) if command.proc_in_root() => Some(root::proc_dir(dir)),
+                _ => None,
+            },
+            root,
             maps,
             offsets: match ns.contains(Namespace::Time) {
                 true => command.clock_offsets.text(time::Shift::of_caller()),
@@ -564,8 +619,12 @@ impl<'a> Launch<'a> {
             child_time: child_time.then_some(self.offsets.as_bytes()),
             hostname: command.hostname.as_ref().zip(self.parent_uts),
             parent_mnt: self.parent_mnt,
-            mount_proc: command.mount_proc,
+            mount_proc: command.mount_proc && command.root.is_none(),
             parent_net: self.parent_net,
+            root: self.root.as_deref().map(|dir| NewRoot {
+                dir,
+                proc: self.root_proc.as_deref(),
+            }),
             reset_handlers: command.vfork && command.handlers,
             defaults: command.signal_defaults,
             ignores: command.signal_ignores,
@@ -657,6 +716,10 @@ impl<'a> Launch<'a> {
             (crate::child::ChildStep::Sethostname, _, Some(errno)) => Error::Sethostname {
                 name: self.command.hostname.expect("a hostname was set"),
                 errno,
+            },
+            (step, _, Some(errno)) if step.root().is_some() => Error::Root {
+                dir: self.command.root.clone().unwrap_or_default(),
+                failure: RootFailure::Step(step.root().expect("a root step"), errno),
             },
             (step, _, errno) => Error::Child { step, errno },
         })

@@ -21,6 +21,7 @@ use syscalls::Errno;
 
 use crate::child::{ChildStep, ReportError};
 use crate::exec::{ExecFailure, Reason};
+use crate::namespace::root::{self, Refused as RootRefused};
 use crate::namespace::time::{self, OffsetRefused};
 use crate::namespace::user::{MapFailed, MapFile};
 use crate::namespace::{Hostname, Namespace};
@@ -75,6 +76,23 @@ pub enum Error {
     },
     /// The child's report could not be read.
     Report(ReportError),
+    /// `--root DIR` ([`crate::Command::root`]) was refused before anything
+    /// was made, or a step of the child failed on the way into it.
+    Root {
+        /// DIR, as given.
+        dir: Vec<u8>,
+        /// What went wrong.
+        failure: RootFailure,
+    },
+}
+
+/// What went wrong with a new root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootFailure {
+    /// The parent's check refused DIR.
+    Refused(RootRefused),
+    /// A step of the child failed, with this errno.
+    Step(root::Step, Errno),
 }
 
 /// What vfork style cannot serve.
@@ -207,6 +225,10 @@ fn child_hint(step: ChildStep, errno: Errno) -> Option<&'static str> {
             "changing mount propagation needs CAP_SYS_ADMIN in the user namespace that owns \
              the mount namespace",
         ),
+        (ChildStep::MakePrivate, Errno::EINVAL) => Some(
+            "/ is not a mount point: nsclone runs chroot'ed into a directory, where the \
+             propagation of / cannot be changed (nor can pivot_root pivot away from it)",
+        ),
         (ChildStep::MountProc, Errno::EPERM) => Some(
             "mounting proc needs CAP_SYS_ADMIN over the PID namespace; inside a user namespace \
              the kernel also wants a fully visible /proc on the host (none of its files hidden \
@@ -220,6 +242,35 @@ fn child_hint(step: ChildStep, errno: Errno) -> Option<&'static str> {
             ChildStep::UtsIdentity | ChildStep::MntIdentity | ChildStep::NetIdentity,
             Errno::ENOENT | Errno::ENOTTY | Errno::EINVAL,
         ) => Some(NO_PROC),
+        _ => None,
+    }
+}
+
+/// The hint of a failed step on the way into a new root.
+fn root_hint(step: root::Step, errno: Errno) -> Option<&'static str> {
+    use root::Step::*;
+    match (step, errno) {
+        (Bind | PivotRoot | Detach, Errno::EPERM) => Some(
+            "bind mounts, pivot_root and umount2 need CAP_SYS_ADMIN in the user namespace \
+             that owns the mount namespace: run as root, or add --user",
+        ),
+        (Bind | Chdir, Errno::EACCES) => Some(
+            "the invoking user must be able to search every directory on the way to DIR \
+             (with --user too: on the host, the child is still you)",
+        ),
+        (Bind, Errno::EINVAL) => Some("DIR lies on a mount that cannot be bound (MS_UNBINDABLE)"),
+        (MountProc, Errno::EPERM) => Some(
+            "mounting proc needs CAP_SYS_ADMIN over the PID namespace; inside a user namespace \
+             the kernel also wants a fully visible /proc on the host (none of its files hidden \
+             by over-mounts, as container runtimes do); without --pid and --mount-proc, \
+             --root mounts no proc",
+        ),
+        (PivotRoot, Errno::EINVAL) => Some(
+            "the kernel refused DIR as a root: the current root is not a mount point (is \
+             nsclone running chroot'ed?), or it is the initramfs (rootfs cannot be pivoted \
+             away: such systems use switch_root), or a mount on the way is shared",
+        ),
+        (PivotRoot, Errno::EBUSY) => Some("DIR is the current root already"),
         _ => None,
     }
 }
@@ -378,6 +429,52 @@ impl fmt::Display for Error {
                     ),
                 }
             }
+            Error::Root {
+                dir,
+                failure: RootFailure::Step(step, errno),
+            } => {
+                write!(
+                    f,
+                    "child: {}: {}",
+                    root::Call(*step, dir),
+                    ErrnoName(*errno)
+                )?;
+                hint(f, root_hint(*step, *errno))
+            }
+            Error::Root {
+                dir,
+                failure: RootFailure::Refused(refused),
+            } => {
+                write!(f, "--root {}: ", Quoted(dir))?;
+                match refused {
+                    RootRefused::Stat(errno) => write!(
+                        f,
+                        "{}: the new root must be an existing directory",
+                        ErrnoName(*errno)
+                    ),
+                    RootRefused::NotDirectory(mode) => write!(
+                        f,
+                        "{}, not a directory: the new root must be a directory holding \
+                         the command and what it needs",
+                        root::kind(*mode)
+                    ),
+                    RootRefused::AlreadyRoot => f.write_str(
+                        "this is the current root already: pivot_root(2) cannot make it the \
+                         new one (EBUSY); give the directory of another tree",
+                    ),
+                    RootRefused::ProcDir(errno) => {
+                        write!(f, "{}", Quoted(&root::proc_path(dir)))?;
+                        match errno {
+                            Some(errno) => write!(f, ": {}", ErrnoName(*errno))?,
+                            None => f.write_str(" is not a directory")?,
+                        }
+                        f.write_str(
+                            ": with a new PID namespace a fresh /proc is mounted there; \
+                             create the directory (or leave out --pid and --mount-proc)",
+                        )
+                    }
+                }
+            }
             Error::Report(ReportError::Read(errno)) => {
                 write!(f, "read(report pipe): {}", ErrnoName(*errno))
             }
@@ -466,6 +563,56 @@ mod tests {
         ];
         for (message, needle) in cases {
             assert!(message.contains(needle), "no {needle:?} in {message}");
+            assert!(!message.contains('\n'), "one line: {message}");
+        }
+    }
+
+    #[test]
+    fn root_failures_name_the_directory_the_step_and_the_reason() {
+        let step = |step, errno| {
+            Error::Root {
+                dir: b"/srv/box".to_vec(),
+                failure: RootFailure::Step(step, errno),
+            }
+            .to_string()
+        };
+        let m = step(root::Step::PivotRoot, Errno::EINVAL);
+        assert!(
+            m.starts_with("child: pivot_root(\".\", \".\"): EINVAL (Invalid argument): "),
+            "{m}"
+        );
+        assert!(m.contains("chroot") && m.contains("initramfs"), "{m}");
+        let m = step(root::Step::Bind, Errno::EPERM);
+        assert!(
+            m.starts_with("child: mount(\"/srv/box\", \"/srv/box\", NULL, MS_BIND|MS_REC"),
+            "{m}"
+        );
+        assert!(m.contains("CAP_SYS_ADMIN"), "{m}");
+        let m = step(root::Step::MountProc, Errno::EPERM);
+        assert!(
+            m.contains("\"/srv/box/proc\"") && m.contains("fully visible"),
+            "{m}"
+        );
+        let refused = |refused| {
+            Error::Root {
+                dir: b"/srv/box".to_vec(),
+                failure: RootFailure::Refused(refused),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            refused(RootRefused::ProcDir(None)),
+            "--root \"/srv/box\": \"/srv/box/proc\" is not a directory: with a new PID \
+             namespace a fresh /proc is mounted there; create the directory (or leave out \
+             --pid and --mount-proc)"
+        );
+        for message in [
+            refused(RootRefused::Stat(Errno::EACCES)),
+            refused(RootRefused::NotDirectory(libc::S_IFREG)),
+            refused(RootRefused::AlreadyRoot),
+            step(root::Step::Detach, Errno::EPERM),
+        ] {
+            assert!(message.starts_with("--root \"/srv/box\": ") || message.starts_with("child: "));
             assert!(!message.contains('\n'), "one line: {message}");
         }
     }

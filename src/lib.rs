@@ -19,7 +19,8 @@
 //! 6. [`child`]: the child checks that each namespace it changes is not the
 //!    parent's ([`namespace`]), then sets the hostname with sethostname(2),
 //!    makes its mounts private ([`namespace::mount`]), brings `lo` up
-//!    ([`namespace::net`]), and execs the command, searching PATH itself
+//!    ([`namespace::net`]), pivots into a root of its own with `--root`
+//!    ([`namespace::root`]), and execs the command, searching PATH itself
 //!    ([`exec`]);
 //! 7. [`supervise`]: the parent waits with wait4(2), passes signals on, and
 //!    ends as its child did.

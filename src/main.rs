@@ -235,6 +235,12 @@ fn announce_namespaces(options: &Options, command: &Command, ids: Ids) {
             ids.uid.1, ids.gid.1
         ));
     }
+    if let Some(dir) = options.root {
+        runtime::say(format_args!(
+            "nsclone: {} becomes / in the new mount namespace (pivot_root), the old root detached",
+            nsclone::text::Quoted(dir)
+        ));
+    }
 }
 
 /// Words joined by `, `.
@@ -254,7 +260,7 @@ impl<'a, I: Iterator<Item = &'a [u8]> + Clone> core::fmt::Display for Joined<I> 
 
 /// An error as the command line words it: what vfork style cannot serve is
 /// named by the options that asked for it.
-struct Message<'a>(&'a Error, &'a Options);
+struct Message<'a>(&'a Error, &'a Options<'a>);
 
 impl core::fmt::Display for Message<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

@@ -10,6 +10,8 @@
 //!
 //! - [`user`]: the parent writes the child's `uid_map` and `gid_map`;
 //! - [`mount`]: the child makes `/` private, and may mount a fresh `/proc`;
+//! - [`root`]: with `--root`, the child makes a directory its `/` with
+//!   pivot_root(2);
 //! - [`net`]: the child brings the loopback interface up;
 //! - [`time`]: clock offsets, and the reason `CLONE_NEWTIME` cannot be given
 //!   to clone(2) at all.
@@ -40,6 +42,7 @@
 
 pub mod mount;
 pub mod net;
+pub mod root;
 pub mod time;
 pub mod user;
 

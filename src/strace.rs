@@ -286,6 +286,65 @@ impl fmt::Display for MountFlags {
     }
 }
 
+/// umount2(2) flags: `MNT_DETACH`, `MNT_DETACH|UMOUNT_NOFOLLOW`, `0`.
+pub struct UmountFlags(pub i32);
+
+impl fmt::Display for UmountFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: &[(u64, &str)] = &[
+            (libc::MNT_FORCE as u64, "MNT_FORCE"),
+            (libc::MNT_DETACH as u64, "MNT_DETACH"),
+            (libc::MNT_EXPIRE as u64, "MNT_EXPIRE"),
+            (libc::UMOUNT_NOFOLLOW as u64, "UMOUNT_NOFOLLOW"),
+        ];
+        flags(f, self.0 as u32 as u64, NAMES, "0")
+    }
+}
+
+/// The part of a `struct stat` strace shows by default: the type and mode,
+/// then the size, or for a device its number:
+/// `{st_mode=S_IFDIR|S_ISVTX|0777, st_size=4096, ...}`.
+pub struct StatShort<'a>(pub &'a libc::stat);
+
+impl fmt::Display for StatShort<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const TYPES: &[(u32, &str)] = &[
+            (libc::S_IFREG, "S_IFREG"),
+            (libc::S_IFDIR, "S_IFDIR"),
+            (libc::S_IFLNK, "S_IFLNK"),
+            (libc::S_IFCHR, "S_IFCHR"),
+            (libc::S_IFBLK, "S_IFBLK"),
+            (libc::S_IFIFO, "S_IFIFO"),
+            (libc::S_IFSOCK, "S_IFSOCK"),
+        ];
+        const BITS: &[(u64, &str)] = &[
+            (libc::S_ISUID as u64, "S_ISUID"),
+            (libc::S_ISGID as u64, "S_ISGID"),
+            (libc::S_ISVTX as u64, "S_ISVTX"),
+        ];
+        let mode = self.0.st_mode;
+        let kind = mode & libc::S_IFMT;
+        f.write_str("{st_mode=")?;
+        match TYPES.iter().find(|&&(t, _)| t == kind) {
+            Some((_, name)) => write!(f, "{name}|")?,
+            None => write!(f, "{kind:#o}|")?,
+        }
+        let special = (mode & 0o7000) as u64;
+        if special != 0 {
+            flags(f, special, BITS, "")?;
+            f.write_char('|')?;
+        }
+        write!(f, "0{:03o}", mode & 0o777)?;
+        if kind == libc::S_IFCHR || kind == libc::S_IFBLK {
+            let dev = self.0.st_rdev;
+            let (major, minor) = (libc::major(dev), libc::minor(dev));
+            write!(f, ", st_rdev=makedev({major:#x}, {minor:#x}), ...}}")
+        } else {
+            write!(f, ", st_size={}, ...}}", self.0.st_size)
+        }
+    }
+}
+
 /// open(2) flags: the access mode, then the others: `O_WRONLY|O_CLOEXEC`.
 pub struct OpenFlags(pub i32);
 
@@ -561,6 +620,42 @@ mod tests {
         let mut buf = crate::text::FixedBuf::<1024>::new();
         write!(buf, "{value}").unwrap();
         String::from_utf8(buf.as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn stat_and_umount_are_shown_as_strace_6_shows_them() {
+        // As `strace -e trace=newfstatat,umount2` printed them here.
+        let stat = |path: &str| {
+            std::fs::metadata(path).map(|_| ()).ok().map(|()| {
+                let c = std::ffi::CString::new(path).unwrap();
+                // SAFETY: a zeroed stat is a valid value for stat(2) to fill.
+                let mut st: libc::stat = unsafe { core::mem::zeroed() };
+                // SAFETY: `c` is a C string, `st` a place for the answer.
+                assert_eq!(unsafe { libc::stat(c.as_ptr(), &mut st) }, 0);
+                st
+            })
+        };
+        let null = stat("/dev/null").unwrap();
+        assert_eq!(
+            show(StatShort(&null)),
+            "{st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}"
+        );
+        let mut dir = null;
+        dir.st_mode = libc::S_IFDIR | libc::S_ISVTX | 0o777;
+        dir.st_size = 4096;
+        assert_eq!(
+            show(StatShort(&dir)),
+            "{st_mode=S_IFDIR|S_ISVTX|0777, st_size=4096, ...}"
+        );
+        dir.st_mode = libc::S_IFREG | libc::S_ISUID | 0o755;
+        assert_eq!(
+            show(StatShort(&dir)),
+            "{st_mode=S_IFREG|S_ISUID|0755, st_size=4096, ...}"
+        );
+        assert_eq!(show(UmountFlags(libc::MNT_DETACH)), "MNT_DETACH");
+        let both = libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW;
+        assert_eq!(show(UmountFlags(both)), "MNT_DETACH|UMOUNT_NOFOLLOW");
+        assert_eq!(show(UmountFlags(0)), "0");
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::arch;
 use crate::signal::{Disposition, SigSet};
 use crate::strace::{
     Argv, CChars, Envp, Filled, IfaceFlags, MapFlags, MountFlags, NsFlags, OpenFlags, OptStr,
-    PollEvents, Prot, SigInfo, Signal, Sigset, Status, StatusMeaning, Str,
+    PollEvents, Prot, SigInfo, Signal, Sigset, StatShort, Status, StatusMeaning, Str, UmountFlags,
 };
 use crate::trace::{self, Ret, trace};
 use crate::wait::WaitStatus;
@@ -321,6 +321,23 @@ pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
     st
 }
 
+/// newfstatat(2) on a path, traced as strace shows a stat by default (its
+/// type and mode, then its size), with `why`: for checks of a file's kind.
+pub fn stat_kind(path: &CStr, why: &str) -> Result<libc::stat, Errno> {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    let buf = st.as_mut_ptr();
+    // SAFETY: as in `stat`.
+    let ret = unsafe { syscall!(Sysno::newfstatat, libc::AT_FDCWD, path.as_ptr(), buf, 0) };
+    // SAFETY: on success the kernel filled `st`.
+    let st = ret.map(|_| unsafe { st.assume_init() });
+    match &st {
+        Ok(st) => trace!("newfstatat(AT_FDCWD, {}, {}, 0)", Str::c(path), StatShort(st) => &ret;
+            "{why}"),
+        Err(_) => trace!("newfstatat(AT_FDCWD, {}, {:p}, 0)", Str::c(path), buf => &ret; "{why}"),
+    }
+    st
+}
+
 /// openat(2) relative to the current directory, with `O_CLOEXEC` added:
 /// the descriptor never reaches the command.
 pub fn open(path: &CStr, flags: i32, why: &str) -> Result<Fd, Errno> {
@@ -555,6 +572,47 @@ pub fn mount(
     };
     trace!("mount({}, {}, {}, {}, {})", OptStr(source), Str::c(target), OptStr(fstype),
         MountFlags(flags), OptStr(data) => &ret; "{why}");
+    ret.map(drop)
+}
+
+/// mount(2) with `MS_BIND`: make `source` visible at `target` too, and
+/// with `recursive` (`MS_REC`) the mounts below it as well. A directory
+/// bound onto itself becomes a mount point, which pivot_root(2) requires.
+pub fn mount_bind(source: &CStr, target: &CStr, recursive: bool, why: &str) -> Result<(), Errno> {
+    let flags = libc::MS_BIND | if recursive { libc::MS_REC } else { 0 };
+    // SAFETY: both paths are NUL-terminated; no file system type or data.
+    let ret = unsafe { syscall!(Sysno::mount, source.as_ptr(), target.as_ptr(), 0, flags, 0) };
+    trace!("mount({}, {}, NULL, {}, NULL)", Str::c(source), Str::c(target), MountFlags(flags)
+        => &ret; "{why}");
+    ret.map(drop)
+}
+
+/// chdir(2): make `path` the caller's current directory.
+pub fn chdir(path: &CStr, why: &str) -> Result<(), Errno> {
+    // SAFETY: `path` is NUL-terminated.
+    let ret = unsafe { syscall!(Sysno::chdir, path.as_ptr()) };
+    trace!("chdir({})", Str::c(path) => &ret; "{why}");
+    ret.map(drop)
+}
+
+/// pivot_root(2): make the mount at `new_root` the root mount of the
+/// caller's mount namespace, and move the old root mount to `put_old`.
+/// Needs `CAP_SYS_ADMIN` in the user namespace that owns the mount
+/// namespace; see [`crate::namespace::root`] for its rules.
+pub fn pivot_root(new_root: &CStr, put_old: &CStr, why: &str) -> Result<(), Errno> {
+    // SAFETY: both paths are NUL-terminated.
+    let ret = unsafe { syscall!(Sysno::pivot_root, new_root.as_ptr(), put_old.as_ptr()) };
+    trace!("pivot_root({}, {})", Str::c(new_root), Str::c(put_old) => &ret; "{why}");
+    ret.map(drop)
+}
+
+/// umount2(2): unmount the mount at `target`; with `MNT_DETACH`, detach it
+/// (and every mount below it) from the tree at once, the file systems
+/// going away when nothing uses them any more.
+pub fn umount2(target: &CStr, flags: i32, why: &str) -> Result<(), Errno> {
+    // SAFETY: `target` is NUL-terminated.
+    let ret = unsafe { syscall!(Sysno::umount2, target.as_ptr(), flags) };
+    trace!("umount2({}, {})", Str::c(target), UmountFlags(flags) => &ret; "{why}");
     ret.map(drop)
 }
 

@@ -95,9 +95,11 @@ fn can_run(test: &str) -> bool {
 }
 
 /// The programs the sessions and the docs' commands need (util-linux,
-/// bsdutils, strace, make, iproute2, procps, psmisc).
-const TOOLS: [&str; 10] = [
+/// bsdutils, strace, make, iproute2, procps, psmisc, busybox-static for
+/// `make container`).
+const TOOLS: [&str; 11] = [
     "unshare", "script", "setpriv", "ipcmk", "findmnt", "strace", "make", "ip", "ps", "pstree",
+    "busybox",
 ];
 
 /// Build nsclone with `--release` once per test run, and write the shell's

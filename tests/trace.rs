@@ -496,3 +496,47 @@ fn the_vfork_style_is_traced_too() {
         "{child:?}"
     );
 }
+
+#[test]
+fn a_new_root_is_traced_bind_pivot_root_and_detach() {
+    let test = "a_new_root_is_traced_bind_pivot_root_and_detach";
+    if !can_strace(test) {
+        return;
+    }
+    if !Path::new("/bin/busybox").exists() {
+        common::skip(test, "no static busybox (apt-get install busybox-static)");
+        return;
+    }
+    let _host = Host::guard();
+    // A tree with busybox's `true` and a /proc to mount on, given by a
+    // relative path: strace runs in the scratch directory.
+    let dir = scratch("root");
+    std::fs::create_dir_all(dir.join("root/bin")).unwrap();
+    std::fs::create_dir_all(dir.join("root/proc")).unwrap();
+    std::fs::copy("/bin/busybox", dir.join("root/bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", dir.join("root/bin/true")).unwrap();
+    let out = check_in(&dir, &["--trace", "-q", "--root", "root", "--pid", "true"]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "launcher[",
+        "newfstatat(AT_FDCWD, \"root\", {st_mode=S_IFDIR|",
+        "newfstatat(AT_FDCWD, \"root/proc\", {st_mode=S_IFDIR|",
+        "mount(\"root\", \"root\", NULL, MS_BIND|MS_REC, NULL) = 0",
+        "mount(\"proc\", \"root/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL) = 0",
+        "chdir(\"root\") = 0",
+        "pivot_root(\".\", \".\") = 0",
+        "umount2(\".\", MNT_DETACH) = 0",
+        "chdir(\"/\") = 0",
+    ] {
+        assert!(stderr.contains(expected), "no {expected:?} in:\n{stderr}");
+    }
+    // In this order, before the exec, which finds `true` in the new root.
+    let child = names(&out.stderr, "child");
+    let at = |name: &str| child.iter().position(|n| n == name).unwrap();
+    assert!(at("pivot_root") < at("umount2") && at("umount2") < at("execve"));
+    assert!(
+        stderr.contains("execve(\"/bin/true\""),
+        "found in the new root:\n{stderr}"
+    );
+}
