@@ -97,9 +97,11 @@ fn can_run(test: &str) -> bool {
 }
 
 /// The programs the sessions and the docs' commands need (util-linux,
-/// bsdutils, strace, make, iproute2, procps, psmisc).
-const TOOLS: [&str; 10] = [
+/// bsdutils, strace, make, iproute2, procps, psmisc; gcc and binutils for
+/// the programs docs/start.md builds and takes apart).
+const TOOLS: [&str; 13] = [
     "unshare", "script", "setpriv", "ipcmk", "findmnt", "strace", "make", "ip", "ps", "pstree",
+    "cc", "readelf", "objdump",
 ];
 
 /// Build nsclone with `--release` once per test run, and write the shell's
