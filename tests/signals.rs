@@ -435,7 +435,7 @@ fn a_signal_to_nsclone_alone_reaches_the_command_once() {
     let dir = tempdir();
     let go = dir.path().join("go");
     for options in [&["-q"][..], &["-q", "--pid"]] {
-        for _ in 0..5 {
+        for _ in 0..common::soak(20, 500) {
             let _ = std::fs::remove_file(&go);
             let mut command = nsclone();
             command.args(options);
