@@ -331,29 +331,86 @@ fn a_caller_that_ignores_sigchld_gets_the_status_and_the_command_the_setting() {
 const COUNT_SIGTERM: &str = "n=0; trap 'n=$((n + 1))' TERM; echo ready; \
     until [ -e \"$1\" ]; do sleep 0.01; done; echo $n; exit 3";
 
-/// Start `command sh -c COUNT_SIGTERM sh GO` as the leader of a process
-/// group of its own, so that a signal to that group reaches nothing of the
-/// test harness; return once the command's trap is set.
-fn start_counting(
-    mut command: std::process::Command,
-    go: &std::path::Path,
-) -> (Child, BufReader<std::process::ChildStdout>) {
-    use std::os::unix::process::CommandExt;
-    command
-        .args(["sh", "-c", COUNT_SIGTERM, "sh"])
-        .arg(go)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        // Kept for the failure messages, and to keep the shell's
-        // "Terminated" for each `sleep` killed by the signal out of the log.
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert_eq!(line, "ready\n");
-    (child, out)
+/// The command of [`COUNT_SIGTERM`], started by `leader` as the first
+/// process of a process group of its own, so that a signal to that group
+/// reaches nothing of the test harness. If the test fails before
+/// [`Counting::finish`], dropping this kills the whole group: while its
+/// leader is not reaped, the group's id can name no other group.
+struct Counting {
+    leader: Child,
+    out: BufReader<std::process::ChildStdout>,
+    go: std::path::PathBuf,
+    reaped: bool,
+}
+
+impl Counting {
+    /// Start `command sh -c COUNT_SIGTERM sh GO`; return once the command's
+    /// trap is set.
+    fn start(mut command: std::process::Command, go: &std::path::Path) -> Counting {
+        use std::os::unix::process::CommandExt;
+        command
+            .args(["sh", "-c", COUNT_SIGTERM, "sh"])
+            .arg(go)
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            // Kept for the failure messages, and to keep the shell's
+            // "Terminated" for each `sleep` killed by the signal out of the log.
+            .stderr(Stdio::piped());
+        let mut leader = command.spawn().unwrap();
+        let out = BufReader::new(leader.stdout.take().unwrap());
+        let mut counting = Counting {
+            leader,
+            out,
+            go: go.to_owned(),
+            reaped: false,
+        };
+        let mut line = String::new();
+        counting.out.read_line(&mut line).unwrap();
+        assert_eq!(line, "ready\n");
+        counting
+    }
+
+    /// The pid of the group's leader, which is also the group's id.
+    fn pid(&self) -> i32 {
+        self.leader.id() as i32
+    }
+
+    /// Let the command finish (create GO), and return how the leader ended
+    /// and the count the command printed, within 20 s.
+    fn finish(mut self) -> (std::process::ExitStatus, u32) {
+        use std::io::Read;
+        std::fs::write(&self.go, "").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.leader.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the command did not end within 20 s of being told to"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        self.reaped = true;
+        let (mut count, mut errors) = (String::new(), String::new());
+        self.out.read_to_string(&mut count).unwrap();
+        let mut stderr = self.leader.stderr.take().unwrap();
+        stderr.read_to_string(&mut errors).unwrap();
+        let count = count.trim().parse().unwrap_or_else(|_| {
+            panic!("{status:?}, printed {count:?}, stderr {errors:?}");
+        });
+        (status, count)
+    }
+}
+
+impl Drop for Counting {
+    fn drop(&mut self) {
+        if !self.reaped {
+            let _ = nsclone::sys::kill(-self.pid(), libc::SIGKILL);
+            let _ = self.leader.wait();
+        }
+    }
 }
 
 /// Whether process `pid` has taken every signal sent to it and sleeps
@@ -391,38 +448,6 @@ fn wait_until_settled(pid: i32) {
     }
 }
 
-/// Let the command of [`start_counting`] finish (create `go`), and return
-/// how its process group's leader `child` ended and the count the command
-/// printed. Past a 20 s deadline, kill the whole group and fail.
-fn finish_counting(
-    mut child: Child,
-    mut out: BufReader<std::process::ChildStdout>,
-    go: &std::path::Path,
-) -> (std::process::ExitStatus, u32) {
-    use std::io::Read;
-    std::fs::write(go, "").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = nsclone::sys::kill(-(child.id() as i32), libc::SIGKILL);
-            let _ = child.wait();
-            panic!("the command did not end within 20 s of being told to");
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    };
-    let (mut count, mut errors) = (String::new(), String::new());
-    out.read_to_string(&mut count).unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    stderr.read_to_string(&mut errors).unwrap();
-    let count = count.trim().parse().unwrap_or_else(|_| {
-        panic!("{status:?}, printed {count:?}, stderr {errors:?}");
-    });
-    (status, count)
-}
-
 /// A SIGTERM sent to nsclone alone (`kill PID`) is forwarded, and the
 /// command takes it exactly once: nothing else sent one. With `--pid` too,
 /// since the command's trap is a handler, which PID 1 does not ignore.
@@ -439,10 +464,10 @@ fn a_signal_to_nsclone_alone_reaches_the_command_once() {
             let _ = std::fs::remove_file(&go);
             let mut command = nsclone();
             command.args(options);
-            let (launcher, out) = start_counting(command, &go);
-            kill(launcher.id(), libc::SIGTERM);
-            wait_until_settled(launcher.id() as i32);
-            let (status, count) = finish_counting(launcher, out, &go);
+            let launcher = Counting::start(command, &go);
+            nsclone::sys::kill(launcher.pid(), libc::SIGTERM).unwrap();
+            wait_until_settled(launcher.pid());
+            let (status, count) = launcher.finish();
             assert_eq!(status.code(), Some(3), "{options:?}: {status:?}");
             assert_eq!(count, 1, "{options:?}");
         }
@@ -470,11 +495,10 @@ fn a_signal_to_the_process_group_reaches_the_command_once_or_twice() {
             let _ = std::fs::remove_file(&go);
             let mut command = nsclone();
             command.args(options);
-            let (launcher, out) = start_counting(command, &go);
-            let group = launcher.id() as i32;
-            nsclone::sys::kill(-group, libc::SIGTERM).unwrap();
-            wait_until_settled(group);
-            let (status, count) = finish_counting(launcher, out, &go);
+            let launcher = Counting::start(command, &go);
+            nsclone::sys::kill(-launcher.pid(), libc::SIGTERM).unwrap();
+            wait_until_settled(launcher.pid());
+            let (status, count) = launcher.finish();
             assert_eq!(status.code(), Some(3), "{options:?}: {status:?}");
             assert!((1..=2).contains(&count), "{options:?}: taken {count} times");
             *seen.entry(count).or_insert(0) += 1;
@@ -508,17 +532,17 @@ fn timeout_reaches_the_command_one_to_three_times() {
         command
             .args(["--preserve-status", "600", env!("CARGO_BIN_EXE_nsclone")])
             .arg("-q");
-        let (timeout, out) = start_counting(command, &go);
-        let launcher = only_child(&timeout);
+        let timeout = Counting::start(command, &go);
+        let launcher = only_child(&timeout.leader);
         // timeout arms its timer after fork and then sleeps in its wait
         // loop; only from then on is a SIGALRM its timer's (before, its
         // handler can run before fork's result is stored, and it exits 143
         // without signalling anyone).
-        wait_until_settled(timeout.id() as i32);
-        kill(timeout.id(), libc::SIGALRM);
-        wait_until_settled(timeout.id() as i32);
+        wait_until_settled(timeout.pid());
+        nsclone::sys::kill(timeout.pid(), libc::SIGALRM).unwrap();
+        wait_until_settled(timeout.pid());
         wait_until_settled(launcher);
-        let (status, count) = finish_counting(timeout, out, &go);
+        let (status, count) = timeout.finish();
         assert_eq!(status.code(), Some(3), "{status:?}");
         assert!((1..=3).contains(&count), "taken {count} times");
         *seen.entry(count).or_insert(0) += 1;
