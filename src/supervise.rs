@@ -13,7 +13,14 @@
 //! - `SIGTERM`, `SIGHUP`: forwarded to the child, which decides.
 //! - `SIGINT`, `SIGQUIT` from the terminal: ignored, since the terminal sent
 //!   them to the whole foreground process group and the child has its own.
-//!   Sent by `kill` to the launcher alone, they are forwarded like SIGTERM.
+//!   Sent by `kill`, they are forwarded like SIGTERM.
+//!
+//! A signal sent to the launcher's whole process group (`kill 0`,
+//! `timeout`) reaches the child directly as well, and the forwarded copy may
+//! be taken as a second one: kill(2) marks both alike (`SI_USER`, the same
+//! sender), so the launcher cannot tell them apart. The child stays in the
+//! caller's group all the same, for the terminal's sake; the README's
+//! Signals section weighs this against what tini and dumb-init do.
 //!
 //! With a new PID namespace the command is its PID 1, and the kernel drops
 //! every signal PID 1 has no handler for, SIGKILL and SIGSTOP from outside
@@ -81,7 +88,8 @@ pub fn supervise(pid: Pid) -> Result<WaitStatus, Errno> {
             }
             // A terminal sends SIGINT and SIGQUIT with si_code SI_KERNEL to
             // the whole foreground group, child included; kill(2) and friends
-            // send them with si_code <= 0 to the launcher alone.
+            // send them with si_code <= 0, to the launcher alone or to its
+            // whole group, which look alike: those are forwarded.
             libc::SIGINT | libc::SIGQUIT if info.si_code > 0 => {}
             // The child is not reaped yet, so its pid cannot have been reused
             // by another process: this never signals a stranger.

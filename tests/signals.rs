@@ -363,3 +363,232 @@ fn a_caller_that_ignores_sigchld_gets_the_status_and_the_command_the_setting() {
     );
     assert_eq!(masks(&through), masks(&direct));
 }
+
+/// The command of the tests below, a shell that counts the SIGTERMs it
+/// takes: it sets its trap, says "ready", waits until the file named by its
+/// first argument exists (the test creates it once every signal has
+/// landed), prints the count and exits 3. A shell runs a trap between
+/// commands, so two signals that both arrive during one `sleep` count once,
+/// as the kernel counts two that meet pending once: a standard signal does
+/// not queue (signal(7)).
+const COUNT_SIGTERM: &str = "n=0; trap 'n=$((n + 1))' TERM; echo ready; \
+    until [ -e \"$1\" ]; do sleep 0.01; done; echo $n; exit 3";
+
+/// The command of [`COUNT_SIGTERM`], started by `leader` as the first
+/// process of a process group of its own, so that a signal to that group
+/// reaches nothing of the test harness. If the test fails before
+/// [`Counting::finish`], dropping this kills the whole group: while its
+/// leader is not reaped, the group's id can name no other group.
+struct Counting {
+    leader: Child,
+    out: BufReader<std::process::ChildStdout>,
+    go: std::path::PathBuf,
+    reaped: bool,
+}
+
+impl Counting {
+    /// Start `command sh -c COUNT_SIGTERM sh GO`; return once the command's
+    /// trap is set.
+    fn start(mut command: std::process::Command, go: &std::path::Path) -> Counting {
+        use std::os::unix::process::CommandExt;
+        command
+            .args(["sh", "-c", COUNT_SIGTERM, "sh"])
+            .arg(go)
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            // Kept for the failure messages, and to keep the shell's
+            // "Terminated" for each `sleep` killed by the signal out of the log.
+            .stderr(Stdio::piped());
+        let mut leader = command.spawn().unwrap();
+        let out = BufReader::new(leader.stdout.take().unwrap());
+        let mut counting = Counting {
+            leader,
+            out,
+            go: go.to_owned(),
+            reaped: false,
+        };
+        let mut line = String::new();
+        counting.out.read_line(&mut line).unwrap();
+        assert_eq!(line, "ready\n");
+        counting
+    }
+
+    /// The pid of the group's leader, which is also the group's id.
+    fn pid(&self) -> i32 {
+        self.leader.id() as i32
+    }
+
+    /// Let the command finish (create GO), and return how the leader ended
+    /// and the count the command printed, within 20 s.
+    fn finish(mut self) -> (std::process::ExitStatus, u32) {
+        use std::io::Read;
+        std::fs::write(&self.go, "").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.leader.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the command did not end within 20 s of being told to"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        self.reaped = true;
+        let (mut count, mut errors) = (String::new(), String::new());
+        self.out.read_to_string(&mut count).unwrap();
+        let mut stderr = self.leader.stderr.take().unwrap();
+        stderr.read_to_string(&mut errors).unwrap();
+        let count = count.trim().parse().unwrap_or_else(|_| {
+            panic!("{status:?}, printed {count:?}, stderr {errors:?}");
+        });
+        (status, count)
+    }
+}
+
+impl Drop for Counting {
+    fn drop(&mut self) {
+        if !self.reaped {
+            let _ = nsclone::sys::kill(-self.pid(), libc::SIGKILL, "the test");
+            let _ = self.leader.wait();
+        }
+    }
+}
+
+/// Whether process `pid` has taken every signal sent to it and sleeps
+/// again: nothing pending (SigPnd, ShdPnd in /proc/PID/status), and asleep
+/// inside a system call (/proc/PID/syscall starts with its number; it
+/// reads "running" while the process runs, "-1" while it sleeps outside
+/// any call). For nsclone that call is rt_sigtimedwait, entered again only
+/// after the signal it took was forwarded: its copy has then reached the
+/// command. Asked after the sender's kill(2) returned, the answer cannot
+/// come too early.
+fn settled(pid: i32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let nothing_pending = status
+        .lines()
+        .filter(|l| l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
+        .all(|l| l.ends_with("0000000000000000"));
+    let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap();
+    let in_a_call = syscall
+        .split(' ')
+        .next()
+        .is_some_and(|nr| nr.parse::<u64>().is_ok());
+    nothing_pending && in_a_call
+}
+
+/// Wait, up to 20 s, until [`settled`].
+fn wait_until_settled(pid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !settled(pid) {
+        if Instant::now() > deadline {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+            let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap();
+            panic!("process {pid} never settled: {status} {syscall}");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// A SIGTERM sent to nsclone alone (`kill PID`) is forwarded, and the
+/// command takes it exactly once: nothing else sent one. With `--pid` too,
+/// since the command's trap is a handler, which PID 1 does not ignore.
+#[test]
+fn a_signal_to_nsclone_alone_reaches_the_command_once() {
+    if !privileged("a signal to nsclone alone") {
+        return;
+    }
+    let _host = Host::guard();
+    let dir = tempdir();
+    let go = dir.path().join("go");
+    for options in [&["-q"][..], &["-q", "--pid"]] {
+        for _ in 0..common::soak(20, 500) {
+            let _ = std::fs::remove_file(&go);
+            let mut command = nsclone();
+            command.args(options);
+            let launcher = Counting::start(command, &go);
+            nsclone::sys::kill(launcher.pid(), libc::SIGTERM, "the test").unwrap();
+            wait_until_settled(launcher.pid());
+            let (status, count) = launcher.finish();
+            assert_eq!(status.code(), Some(3), "{options:?}: {status:?}");
+            assert_eq!(count, 1, "{options:?}");
+        }
+    }
+}
+
+/// A SIGTERM sent to nsclone's whole process group (`kill -- -PGID`, and so
+/// `kill 0` in a script) reaches the command directly, and nsclone, in the
+/// same group, forwards its own copy: nsclone cannot tell the two kinds
+/// apart (kill(2) sends both with si_code SI_USER and the same sender). The
+/// command takes it once, or twice when it had taken the first before the
+/// copy came. nsclone itself survives it (blocked), waits for the command
+/// and ends as it did. See the README's Signals section.
+#[test]
+fn a_signal_to_the_process_group_reaches_the_command_once_or_twice() {
+    if !privileged("a signal to the process group") {
+        return;
+    }
+    let _host = Host::guard();
+    let dir = tempdir();
+    let go = dir.path().join("go");
+    for options in [&["-q"][..], &["-q", "--pid"]] {
+        let mut seen = std::collections::BTreeMap::new();
+        for _ in 0..common::soak(20, 500) {
+            let _ = std::fs::remove_file(&go);
+            let mut command = nsclone();
+            command.args(options);
+            let launcher = Counting::start(command, &go);
+            nsclone::sys::kill(-launcher.pid(), libc::SIGTERM, "the test").unwrap();
+            wait_until_settled(launcher.pid());
+            let (status, count) = launcher.finish();
+            assert_eq!(status.code(), Some(3), "{options:?}: {status:?}");
+            assert!((1..=2).contains(&count), "{options:?}: taken {count} times");
+            *seen.entry(count).or_insert(0) += 1;
+        }
+        eprintln!("{options:?}: SIGTERM to the group, taken N times: runs {seen:?}");
+    }
+}
+
+/// `timeout DURATION nsclone ...`: when its timer expires, timeout sends
+/// SIGTERM to nsclone, then (without --foreground) to its whole process
+/// group, command included. nsclone gets it twice (once if the two meet
+/// pending) and forwards each, so the command takes it one to three times.
+///
+/// The timer is the SIGALRM that timer_create(2) delivers to timeout, and
+/// timeout's handler for it is what sends the signals. The test sends that
+/// SIGALRM itself once the command is ready, instead of a short DURATION
+/// that a slow machine could let expire before the shell had set its trap.
+/// `--preserve-status` makes timeout exit as nsclone did, not 124.
+#[test]
+fn timeout_reaches_the_command_one_to_three_times() {
+    if !privileged("timeout(1) around nsclone") {
+        return;
+    }
+    let _host = Host::guard();
+    let dir = tempdir();
+    let go = dir.path().join("go");
+    let mut seen = std::collections::BTreeMap::new();
+    for _ in 0..common::soak(20, 500) {
+        let _ = std::fs::remove_file(&go);
+        let mut command = clean(std::process::Command::new("timeout"));
+        command
+            .args(["--preserve-status", "600", env!("CARGO_BIN_EXE_nsclone")])
+            .arg("-q");
+        let timeout = Counting::start(command, &go);
+        let launcher = only_child(&timeout.leader);
+        // timeout arms its timer after fork and then sleeps in its wait
+        // loop; only from then on is a SIGALRM its timer's (before, its
+        // handler can run before fork's result is stored, and it exits 143
+        // without signalling anyone).
+        wait_until_settled(timeout.pid());
+        nsclone::sys::kill(timeout.pid(), libc::SIGALRM, "the test").unwrap();
+        wait_until_settled(timeout.pid());
+        wait_until_settled(launcher);
+        let (status, count) = timeout.finish();
+        assert_eq!(status.code(), Some(3), "{status:?}");
+        assert!((1..=3).contains(&count), "taken {count} times");
+        *seen.entry(count).or_insert(0) += 1;
+    }
+    eprintln!("timeout around nsclone, SIGTERM taken N times: runs {seen:?}");
+}
