@@ -63,8 +63,8 @@ const BUF: usize = PATH_MAX + 1 + NAME_MAX + 1;
 
 unsafe extern "C" {
     /// The process's environment: set by the C runtime from the stack the
-    /// kernel built, and by the nsclone binary's own start-up
-    /// ([`crate::start`]), which has no C runtime.
+    /// kernel built, and in the nsclone binary, which has no C runtime, by
+    /// its own start-up (src/main.rs, from what [`crate::start`] read).
     static environ: *const *const c_char;
 }
 

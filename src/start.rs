@@ -16,10 +16,11 @@
 //! ```
 //!
 //! A C program never sees this: the C runtime's `_start` (crt1.o) hands it
-//! to `__libc_start_main`, which sets up libc (thread pointer, stack
-//! protector, locale, I/O buffers; on x86_64 glibc also asks the processor
-//! about itself with dozens of CPUID instructions, each a trap to the
-//! hypervisor on a virtual machine) before it calls `main(argc, argv,
+//! to `__libc_start_main`, which sets up libc (the thread pointer and its
+//! TLS, the stack protector's canary, `environ`, relocations of a static
+//! PIE, the functions chosen for this processor; on x86_64 glibc asks the
+//! processor about itself with dozens of CPUID instructions, each a trap to
+//! the hypervisor on a virtual machine) before it calls `main(argc, argv,
 //! envp)`. The nsclone binary has its own `_start` (in [`crate::arch`])
 //! and reads the stack here, without a single system call.
 //!
@@ -76,8 +77,9 @@ impl InitialStack {
     /// The arguments after the program's name, as bytes.
     pub fn args(&self) -> RawWords<'static> {
         // SAFETY: the kernel's argv is NULL-terminated and lives as long as
-        // the process; argv[0] is skipped only if there is one (a program
-        // may be started with argc 0).
+        // the process; argv[0] is skipped only if there is one (before
+        // Linux 5.18 a program could be started with argc 0; since, the
+        // kernel puts an empty argv[0] there).
         unsafe { RawWords::new(self.argv.add(self.argc.min(1))) }
     }
 
