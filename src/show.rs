@@ -73,7 +73,9 @@ pub fn table_of(snapshot: &Snapshot) -> String {
         .iter()
         .map(|&name| {
             let owner = match child.link(name).and_then(|id| snapshot.get(id)) {
-                Some(ns) if ns.is_initial() => "none: the initial one".to_string(),
+                Some(ns) if ns.kind == Namespace::User && ns.is_initial() => {
+                    "none: the initial one".to_string()
+                }
                 Some(ns) => view.relative(ns.owner),
                 None => String::new(),
             };
@@ -435,22 +437,21 @@ impl<'a> View<'a> {
         };
         let owned = owned_by(user);
         let shared = Namespace::ALL.len() - own.len();
-        let these = match owned.len() {
-            1 => "namespace",
-            _ => "namespaces",
+        let (these, them) = match owned.len() {
+            1 => ("namespace", "it"),
+            _ => ("namespaces", "them"),
         };
         if Some(user) != self.launcher.link("user") {
             return Some(format!(
                 "the child's new user namespace owns its new {} {these}: the command, root there, \
-                 may change them, and none of the {shared} it shares",
+                 may change {them}, and none of the {shared} it shares",
                 and_list(&owned)
             ));
         }
         (!owned.is_empty()).then(|| {
             format!(
-                "the launcher's user namespace owns its new {} {these} too: the command \
-                 keeps the launcher's credentials there, which rule them as they rule the \
-                 {shared} it shares",
+                "the launcher's user namespace owns its new {} {these} too: without a user \
+                 namespace of its own, the command keeps the launcher's credentials over {them}",
                 and_list(&owned)
             )
         })
@@ -641,8 +642,8 @@ mod tests {
         assert!(
             tree.ends_with(
                 "nsclone: the launcher's user namespace owns its new pid and uts namespaces too: \
-             the command keeps the launcher's credentials there, which rule them as they rule \
-             the 6 it shares\n"
+                 without a user namespace of its own, the command keeps the launcher's \
+                 credentials over them\n"
             ),
             "{tree}"
         );
