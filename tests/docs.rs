@@ -1042,6 +1042,10 @@ fn masking_keeps_what_matters() {
     assert_eq!(mask("1036.04 1471.98"), "N.N N.N");
     assert_eq!(mask("v1.2"), "v1.2");
     assert_eq!(mask("NSpid:\t4712\t1"), "NSpid:\tPID1\t1");
+}
+
+#[test]
+fn device_numbers_are_masked() {
     assert_eq!(
         mask("all of these are on device 0:4 (nsfs)"),
         "all of these are on device DEV1 (nsfs)"
