@@ -407,12 +407,16 @@ impl<'a> View<'a> {
             .filter(|&name| !name.ends_with("_for_children"))
             .filter(|&name| self.child.link(name) != self.launcher.link(name))
             .collect();
-        let shared = Namespace::ALL.len() - own.len();
+        let shares = match Namespace::ALL.len() - own.len() {
+            0 => "none".to_string(),
+            1 => "the other one".to_string(),
+            n => format!("the other {n}"),
+        };
         let summary = match own.as_slice() {
             [] => "the child shares every namespace with the launcher".to_string(),
-            [one] => format!("the child has its own {one} namespace and shares the other {shared}"),
+            [one] => format!("the child has its own {one} namespace and shares {shares}"),
             many => format!(
-                "the child has its own {} namespaces and shares the other {shared}",
+                "the child has its own {} namespaces and shares {shares}",
                 and_list(many)
             ),
         };
@@ -436,15 +440,19 @@ impl<'a> View<'a> {
                 .collect()
         };
         let owned = owned_by(user);
-        let shared = Namespace::ALL.len() - own.len();
         let (these, them) = match owned.len() {
             1 => ("namespace", "it"),
             _ => ("namespaces", "them"),
         };
         if Some(user) != self.launcher.link("user") {
+            let not_shared = match Namespace::ALL.len() - own.len() {
+                0 => String::new(),
+                1 => ", and not the one it shares".to_string(),
+                n => format!(", and none of the {n} it shares"),
+            };
             return Some(format!(
                 "the child's new user namespace owns its new {} {these}: the command, root there, \
-                 may change {them}, and none of the {shared} it shares",
+                 may change {them}{not_shared}",
                 and_list(&owned)
             ));
         }
