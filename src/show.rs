@@ -353,7 +353,8 @@ impl<'a> View<'a> {
 
     /// The lines under an owner the kernel would not name.
     fn beyond(&self, owner: Relative) -> Vec<&'a NsInfo> {
-        let below = |n: &&NsInfo| n.owner == owner && !n.is_initial();
+        let below =
+            |n: &&NsInfo| n.owner == owner && !n.is_initial() && self.under_parent(n).is_none();
         self.sorted(self.snapshot.namespaces.iter().filter(below).collect())
     }
 
