@@ -15,6 +15,7 @@ _nsclone()
     #   value    a word to type, in the next word or after = (nothing to offer)
     #   dir      a directory, in the next word or after =
     #   signal   a signal name, after = only
+    #   view     table or tree, after = only
     local -A takes=(
         [-i]= [--ipc]=
         [-m]= [--mount]=
@@ -29,7 +30,7 @@ _nsclone()
         [--monotonic]=value
         [--boottime]=value
         [-H]=value [--hostname]=value
-        [--show-ns]=
+        [--show-ns]=view
         [--trace]=
         [--kill-child]=signal
         [-q]= [--quiet]=
@@ -81,6 +82,7 @@ _nsclone()
     fi
     case $(_nsclone_takes "$option") in
     signal) _nsclone_signals ;;
+    view) mapfile -t COMPREPLY < <(compgen -W "table tree" -- "$cur") ;;
     dir)
         compopt -o filenames
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
@@ -103,14 +105,14 @@ _nsclone_takes()
     esac
 }
 
-# The options that start with $cur. An option whose signal follows `=` is
+# The options that start with $cur. An option whose value follows `=` is
 # offered both ways; if only `--kill-child=` is left, no space follows it.
 _nsclone_options()
 {
     local option names=()
     for option in "${!takes[@]}"; do
         names+=("$option")
-        [[ ${takes[$option]} == signal ]] && names+=("$option=")
+        [[ ${takes[$option]} == @(signal|view) ]] && names+=("$option=")
     done
     mapfile -t COMPREPLY < <(compgen -W "${names[*]}" -- "$cur")
     [[ ${#COMPREPLY[@]} == 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace

@@ -73,7 +73,8 @@ complete -c nsclone -n __nsclone_options_last -l root -xa '(__fish_complete_dire
 complete -c nsclone -n __nsclone_options_last -l monotonic -x -d 'Add SECS to CLOCK_MONOTONIC inside (implies --time)'
 complete -c nsclone -n __nsclone_options_last -l boottime -x -d 'Add SECS to CLOCK_BOOTTIME and uptime (implies --time)'
 complete -c nsclone -n __nsclone_options_last -s H -l hostname -x -d 'Hostname in the new namespace, 1 to 64 bytes'
-complete -c nsclone -n __nsclone_options_last -l show-ns -d 'Print both sides\' /proc/PID/ns links side by side'
+complete -c nsclone -n __nsclone_options_last -l show-ns -d 'Print both sides\' namespaces and their owners' \
+    -a 'table tree'
 complete -c nsclone -n __nsclone_options_last -l trace -d 'Print every system call of the launch as it is made'
 # The names nsclone takes: kill -l's for signals 1 to 31 (the real-time
 # signals it takes by number only).

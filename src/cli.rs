@@ -63,8 +63,11 @@ Namespaces (a new UTS namespace is always made):
 Options:
   -H, --hostname NAME  hostname in the new namespace, 1 to 64 bytes
                        (default: newhostname)
-      --show-ns        print the parent's and the child's /proc/PID/ns links
-                       side by side, marking those that differ
+      --show-ns[=VIEW] print the launcher's and the child's namespaces, the
+                       user namespace owning each, the parents of PID and
+                       user namespaces, the command's pid in each PID
+                       namespace; VIEW: table (default: side by side, those
+                       that differ marked) or tree (by owner, as lsns --tree)
       --trace          print every system call of the launch as it is made,
                        decoded, with its result and why (launcher and child)
       --kill-child[=SIG]
@@ -117,8 +120,8 @@ pub struct Options<'a> {
     pub root: Option<&'a [u8]>,
     /// `--monotonic`, `--boottime`.
     pub clock_offsets: ClockOffsets,
-    /// `--show-ns`.
-    pub show_ns: bool,
+    /// `--show-ns`, and which view.
+    pub show_ns: Option<ShowNs>,
     /// `--trace`.
     pub trace: bool,
     /// `--quiet`.
@@ -154,6 +157,15 @@ impl Options<'_> {
     }
 }
 
+/// How `--show-ns` draws the namespaces (see [`crate::show`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShowNs {
+    /// `--show-ns`, `--show-ns=table`: the links side by side.
+    Table,
+    /// `--show-ns=tree`: by owner, as `lsns --tree` draws them.
+    Tree,
+}
+
 /// A command line that does not parse. Displayed as one line: control
 /// characters that came from the arguments are shown escaped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +180,8 @@ pub enum CliError<'a> {
     Hostname(HostnameError),
     /// `--kill-child=` with no signal.
     Signal(&'a [u8]),
+    /// `--show-ns=` with a view that is not `table` or `tree`.
+    View(&'a [u8]),
     /// A clock offset that is not a whole number of seconds.
     Seconds(&'static str, &'a [u8]),
 }
@@ -222,6 +236,11 @@ impl fmt::Display for CliError<'_> {
                 "--kill-child: {} is not a signal (a name such as TERM, or a number from 1 to 64)",
                 Quoted(value)
             ),
+            CliError::View(value) => write!(
+                f,
+                "--show-ns: {} is not a view (table or tree)",
+                Quoted(value)
+            ),
             CliError::Seconds(clock, value) => write!(
                 f,
                 "--{clock}: {} is not a whole number of seconds",
@@ -243,7 +262,7 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action<'a>, Cli
         mount_proc: false,
         root: None,
         clock_offsets: ClockOffsets::default(),
-        show_ns: false,
+        show_ns: None,
         trace: false,
         quiet: false,
         kill_child: None,
@@ -286,6 +305,13 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action<'a>, Cli
                     "monotonic" => options.clock_offsets.monotonic = Some(secs),
                     _ => options.clock_offsets.boottime = Some(secs),
                 }
+            }
+            Opt::Long(b"show-ns") => {
+                options.show_ns = Some(match parser.value_opt() {
+                    None | Some(b"table") => ShowNs::Table,
+                    Some(b"tree") => ShowNs::Tree,
+                    Some(value) => return Err(CliError::View(value)),
+                });
             }
             Opt::Long(b"kill-child") => {
                 options.kill_child = Some(match parser.value_opt() {
@@ -349,7 +375,6 @@ fn flag(opt: Opt<&[u8]>) -> Option<Flag> {
         Opt::Short(b'T') | Opt::Long(b"time") => Flag::Namespace(Time),
         Opt::Short(b'u') | Opt::Long(b"uts") => Flag::Namespace(Uts),
         Opt::Long(b"mount-proc") => Flag::Set(|o| o.mount_proc = true),
-        Opt::Long(b"show-ns") => Flag::Set(|o| o.show_ns = true),
         Opt::Long(b"trace") => Flag::Set(|o| o.trace = true),
         Opt::Short(b'q') | Opt::Long(b"quiet") => Flag::Set(|o| o.quiet = true),
         Opt::Long(b"vfork") => Flag::Set(|o| o.vfork = true),
@@ -398,14 +423,14 @@ mod tests {
             command.is_empty() && options.command.is_none(),
             "the shell runs"
         );
-        assert!(!options.show_ns && !options.trace && !options.quiet && !options.vfork);
+        assert!(options.show_ns.is_none() && !options.trace && !options.quiet && !options.vfork);
     }
 
     #[test]
     fn options_stop_at_the_command() {
         let (options, command) = run(&["-q", "-H", "box", "ls", "-l", "--show-ns", "--", "-q"]);
         assert_eq!(options.hostname.as_bytes(), b"box");
-        assert!(options.quiet && !options.show_ns);
+        assert!(options.quiet && options.show_ns.is_none());
         assert_eq!(command, ["ls", "-l", "--show-ns", "--", "-q"]);
     }
 
@@ -420,7 +445,7 @@ mod tests {
     fn double_dash_ends_the_options() {
         let (options, command) = run(&["--show-ns", "--", "-x"]);
         assert_eq!(command, ["-x"]);
-        assert!(options.show_ns);
+        assert_eq!(options.show_ns, Some(ShowNs::Table));
         assert!(run(&["--"]).1.is_empty());
     }
 
@@ -568,6 +593,34 @@ mod tests {
         assert!(
             bad.starts_with("--kill-child: \"NOSUCH\" is not a signal"),
             "{bad}"
+        );
+    }
+
+    #[test]
+    fn show_ns_takes_a_view_or_defaults_to_the_table() {
+        assert_eq!(run(&["--show-ns", "true"]).0.show_ns, Some(ShowNs::Table));
+        assert_eq!(
+            run(&["--show-ns=table", "true"]).0.show_ns,
+            Some(ShowNs::Table)
+        );
+        assert_eq!(
+            run(&["--show-ns=tree", "true"]).0.show_ns,
+            Some(ShowNs::Tree)
+        );
+        // As with --kill-child, a view is given with `=`: a word after the
+        // option is the command.
+        let (options, command) = run(&["--show-ns", "tree"]);
+        assert_eq!(
+            (options.show_ns, command),
+            (Some(ShowNs::Table), vec!["tree"])
+        );
+        assert_eq!(
+            parse_strs(&["--show-ns=forest", "true"]).unwrap_err(),
+            "--show-ns: \"forest\" is not a view (table or tree)"
+        );
+        assert_eq!(
+            parse_strs(&["--show-ns=", "true"]).unwrap_err(),
+            "--show-ns: \"\" is not a view (table or tree)"
         );
     }
 

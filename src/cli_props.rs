@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use crate::Command;
-use crate::cli::{self, Action, Options};
+use crate::cli::{self, Action, Options, ShowNs};
 use crate::error::{Error, Vfork};
 use crate::namespace::time::ClockOffsets;
 use crate::namespace::{HOST_NAME_MAX, Hostname, Namespace, Namespaces};
@@ -25,6 +25,8 @@ fn argument() -> impl Strategy<Value = Vec<u8>> {
         Just(b"--kill-child".to_vec()),
         Just(b"-q".to_vec()),
         Just(b"--show-ns".to_vec()),
+        Just(b"--show-ns=tree".to_vec()),
+        word("--show-ns="),
         Just(b"--trace".to_vec()),
         Just(b"--vfork".to_vec()),
         Just(b"-impnUCTu".to_vec()),
@@ -94,7 +96,7 @@ proptest! {
                     prop_assert!(ns.contains(Namespace::Mount));
                 }
                 // Vfork style never goes with what it cannot serve.
-                if options.vfork && options.show_ns {
+                if options.vfork && options.show_ns.is_some() {
                     let refused = command.check(true).unwrap_err();
                     prop_assert!(matches!(refused, Error::Vfork(Vfork::BeforeExec)));
                 }
@@ -125,7 +127,7 @@ proptest! {
         hostname in proptest::collection::vec(any::<u8>(), 1..=HOST_NAME_MAX),
         spelling in 0..4usize,
         quiet in any::<bool>(),
-        show_ns in any::<bool>(),
+        show_ns in proptest::option::of((any::<bool>(), 0..3usize)),
         trace in any::<bool>(),
         vfork in any::<bool>(),
         kill_child in proptest::option::of((1..=signal::SIGNAL_MAX, 0..4usize)),
@@ -147,9 +149,21 @@ proptest! {
         if quiet {
             args.push(b"-q".to_vec());
         }
-        if show_ns {
-            args.push(b"--show-ns".to_vec());
-        }
+        // The table by default or by name, or the tree.
+        let show_ns = show_ns.map(|(tree, spelling)| match (tree, spelling) {
+            (true, _) => {
+                args.push(b"--show-ns=tree".to_vec());
+                ShowNs::Tree
+            }
+            (false, 0) => {
+                args.push(b"--show-ns".to_vec());
+                ShowNs::Table
+            }
+            (false, _) => {
+                args.push(b"--show-ns=table".to_vec());
+                ShowNs::Table
+            }
+        });
         if trace {
             args.push(b"--trace".to_vec());
         }

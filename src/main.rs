@@ -28,7 +28,7 @@
 use core::ffi::c_char;
 use core::ptr;
 
-use nsclone::cli::{self, Action, Options};
+use nsclone::cli::{self, Action, Options, ShowNs};
 use nsclone::credentials::Ids;
 use nsclone::error::{Step, Vfork};
 use nsclone::exec;
@@ -178,14 +178,18 @@ fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStat
     // Holding the child until the announcement is printed keeps it before
     // the command's own output. In vfork style the launcher cannot hold the
     // child (it sleeps until the exec), so it announces right after.
-    let hold = options.show_ns || !(options.quiet || options.vfork);
+    let hold = options.show_ns.is_some() || !(options.quiet || options.vfork);
     let checked = command.check(hold)?;
     if !options.quiet {
         announce_namespaces(options, command, ids);
     }
     let announce = |pid| {
-        if options.show_ns {
-            runtime::write_text(show::comparison(sys::getpid(), pid).as_bytes());
+        if let Some(view) = options.show_ns {
+            let text = match view {
+                ShowNs::Table => show::table(pid),
+                ShowNs::Tree => show::tree(pid),
+            };
+            runtime::write_text(text.as_bytes());
             let ns = command.namespaces();
             if ns.contains(Namespace::Time) && ns.contains(Namespace::User) && !options.quiet {
                 runtime::say(format_args!(
@@ -265,7 +269,7 @@ struct Message<'a>(&'a Error, &'a Options<'a>);
 impl core::fmt::Display for Message<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self.0 {
-            Error::Vfork(Vfork::BeforeExec) if self.1.show_ns => f.write_str(
+            Error::Vfork(Vfork::BeforeExec) if self.1.show_ns.is_some() => f.write_str(
                 "--vfork cannot serve --show-ns: nsclone sleeps until the command has \
                  exec'd, too late to show the child's namespaces before it runs",
             ),

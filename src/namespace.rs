@@ -30,7 +30,8 @@
 //! reused once a namespace is gone. nsclone uses identity twice: before the
 //! child changes anything in a namespace (the hostname, the mounts, `lo`), it
 //! checks that the namespace is not the parent's, so the host's can never
-//! change; and `--show-ns` prints both sides ([`crate::show`]).
+//! change; and `--show-ns` prints both sides ([`crate::show`]), with what
+//! ioctl_ns(2) tells of each namespace: its owner and parent ([`inspect`]).
 //!
 //! Without `/proc` (a mount namespace where it was unmounted), Linux 6.11
 //! and later still answer: a pidfd of the process (pidfd_open(2)) and the
@@ -40,6 +41,7 @@
 //! The UTS namespace holds the hostname and NIS domain name that uname(2)
 //! reports; sethostname(2) changes the caller's. See uts_namespaces(7).
 
+pub mod inspect;
 pub mod mount;
 pub mod net;
 pub mod root;

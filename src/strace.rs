@@ -130,6 +130,37 @@ impl fmt::Display for Ptr {
     }
 }
 
+/// A device number (`st_dev`) as strace prints it: `makedev(0, 0x4)`,
+/// major and minor in hex (0 plain), split as glibc's `major`/`minor` do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dev(pub u64);
+
+impl Dev {
+    /// The major number: bits 8 to 19, then bits 44 to 63.
+    pub const fn major(self) -> u64 {
+        (self.0 >> 8) & 0xfff | (self.0 >> 32) & 0xffff_f000
+    }
+
+    /// The minor number: bits 0 to 7, then bits 20 to 43.
+    pub const fn minor(self) -> u64 {
+        self.0 & 0xff | (self.0 >> 12) & 0xffff_ff00
+    }
+}
+
+impl fmt::Display for Dev {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hex = |f: &mut fmt::Formatter<'_>, n: u64| match n {
+            0 => f.write_str("0"),
+            n => write!(f, "{n:#x}"),
+        };
+        f.write_str("makedev(")?;
+        hex(f, self.major())?;
+        f.write_str(", ")?;
+        hex(f, self.minor())?;
+        f.write_char(')')
+    }
+}
+
 /// Print the bits of `value` named in `names` joined by `|`, then any bits
 /// left over in hex; `zero` when no bit is set.
 fn flags(f: &mut fmt::Formatter<'_>, value: u64, names: &[(u64, &str)], zero: &str) -> fmt::Result {
@@ -656,6 +687,17 @@ mod tests {
         let both = libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW;
         assert_eq!(show(UmountFlags(both)), "MNT_DETACH|UMOUNT_NOFOLLOW");
         assert_eq!(show(UmountFlags(0)), "0");
+    }
+
+    #[test]
+    fn devices_are_split_as_libc_splits_them() {
+        for dev in [0, 4, 0x801, 0xfd_0002, 0x1234_5678_9abc_def0, u64::MAX] {
+            let shown = Dev(dev);
+            assert_eq!(shown.major(), libc::major(dev) as u64, "{dev:#x}");
+            assert_eq!(shown.minor(), libc::minor(dev) as u64, "{dev:#x}");
+        }
+        assert_eq!(show(Dev(4)), "makedev(0, 0x4)");
+        assert_eq!(show(Dev(0x801)), "makedev(0x8, 0x1)");
     }
 
     #[test]

@@ -26,7 +26,7 @@ use syscalls::{Errno, Sysno, syscall};
 use crate::arch;
 use crate::signal::{Disposition, SigSet};
 use crate::strace::{
-    Argv, CChars, Envp, Filled, IfaceFlags, MapFlags, MountFlags, NsFlags, OpenFlags, OptStr,
+    Argv, CChars, Dev, Envp, Filled, IfaceFlags, MapFlags, MountFlags, NsFlags, OpenFlags, OptStr,
     PollEvents, Prot, SigInfo, Signal, Sigset, StatShort, Status, StatusMeaning, Str, UmountFlags,
 };
 use crate::trace::{self, Ret, trace};
@@ -375,7 +375,7 @@ pub fn fstat(fd: i32) -> Result<libc::stat, Errno> {
     let st = ret.map(|_| unsafe { st.assume_init() });
     match &st {
         Ok(st) => {
-            trace!("fstat({fd}, {{st_dev={}, st_ino={}, ...}})", st.st_dev, st.st_ino => &ret;
+            trace!("fstat({fd}, {{st_dev={}, st_ino={}, ...}})", Dev(st.st_dev), st.st_ino => &ret;
             "a namespace is known by its device and inode")
         }
         Err(_) => trace!("fstat({fd}, {:p})", buf => &ret),
@@ -412,6 +412,73 @@ impl core::fmt::Display for Upper<'_> {
             .chars()
             .try_for_each(|c| core::fmt::Write::write_char(f, c.to_ascii_uppercase()))
     }
+}
+
+/// ioctl(2) `NS_GET_NSTYPE` on a namespace descriptor (ioctl_ns(2)): the
+/// type of the namespace, as its `CLONE_NEW*` flag (Linux 4.11).
+pub fn ioctl_ns_type(fd: i32) -> Result<i32, Errno> {
+    // SAFETY: this request takes no argument and touches no memory of ours.
+    let ret = unsafe { syscall!(Sysno::ioctl, fd, libc::NS_GET_NSTYPE) };
+    trace!("ioctl({fd}, NS_GET_NSTYPE)" => Ret::NsType(&ret);
+        "what this file is: the kernel's word, not its name's");
+    ret.map(|flag| flag as i32)
+}
+
+/// ioctl(2) `NS_GET_USERNS` on a namespace descriptor (ioctl_ns(2)): a
+/// descriptor of the user namespace that owns it, the one in which
+/// `CAP_SYS_ADMIN` is needed to change it; a user namespace's owner is its
+/// parent. `EPERM` when that namespace is outside the caller's view (an
+/// ancestor of the caller's own user namespace), or is none (the owner of
+/// the initial user namespace) (Linux 4.9).
+pub fn ioctl_ns_userns(fd: i32) -> Result<Fd, Errno> {
+    // SAFETY: this request takes no argument and touches no memory of ours.
+    let ret = unsafe { syscall!(Sysno::ioctl, fd, libc::NS_GET_USERNS) };
+    let why = match ret {
+        Err(Errno::EPERM) => "its owner is above our user namespace, out of our view, or is none",
+        _ => "the user namespace that owns it: who has CAP_SYS_ADMIN there may change it",
+    };
+    trace!("ioctl({fd}, NS_GET_USERNS)" => &ret; "{why}");
+    ret.map(|fd| Fd(fd as i32))
+}
+
+/// ioctl(2) `NS_GET_PARENT` on a descriptor of a PID or user namespace
+/// (ioctl_ns(2)): a descriptor of its parent, the namespace it was created
+/// in. `EPERM` when the parent is outside the caller's view (above the
+/// caller's own namespace of that type), or is none (an initial
+/// namespace); `EINVAL` for the other types, which have no hierarchy
+/// (Linux 4.9).
+pub fn ioctl_ns_parent(fd: i32) -> Result<Fd, Errno> {
+    // SAFETY: this request takes no argument and touches no memory of ours.
+    let ret = unsafe { syscall!(Sysno::ioctl, fd, libc::NS_GET_PARENT) };
+    let why = match ret {
+        Err(Errno::EPERM) => "its parent is above our own namespace, out of our view, or is none",
+        _ => "the namespace it was created in, which sees into it",
+    };
+    trace!("ioctl({fd}, NS_GET_PARENT)" => &ret; "{why}");
+    ret.map(|fd| Fd(fd as i32))
+}
+
+/// ioctl(2) `NS_GET_OWNER_UID` on a descriptor of a user namespace
+/// (ioctl_ns(2)): the effective uid of the process that created it, as the
+/// caller's user namespace maps it (the overflow uid, 65534, where it does
+/// not) (Linux 4.11).
+pub fn ioctl_ns_owner_uid(fd: i32) -> Result<u32, Errno> {
+    let mut uid: u32 = 0;
+    // SAFETY: the kernel writes one uid_t into `uid`.
+    let ret = unsafe {
+        syscall!(
+            Sysno::ioctl,
+            fd,
+            libc::NS_GET_OWNER_UID,
+            &mut uid as *mut u32
+        )
+    };
+    match ret {
+        Ok(_) => trace!("ioctl({fd}, NS_GET_OWNER_UID, [{uid}])" => &ret;
+            "the effective uid that created it, in our user namespace's numbers"),
+        Err(_) => trace!("ioctl({fd}, NS_GET_OWNER_UID, {:p})", &uid => &ret),
+    }
+    ret.map(|_| uid)
 }
 
 /// clock_gettime(2) of `clock`, such as `CLOCK_BOOTTIME`.

@@ -50,8 +50,8 @@
 //! ```
 //!
 //! The macro takes the call as `format_args!` does, then `=>` and the result
-//! (`&ret` prints a number; [`Ret::Hex`], [`Ret::Signal`], [`Ret::Unfinished`]
-//! and [`Ret::NoReturn`] print otherwise), then, optionally, `;` and the why,
+//! (`&ret` prints a number; [`Ret::Hex`], [`Ret::Signal`], [`Ret::NsType`],
+//! [`Ret::Unfinished`] and [`Ret::NoReturn`] print otherwise), then, optionally, `;` and the why,
 //! again as `format_args!` (an empty why prints no `#`). It costs one atomic
 //! load when tracing is off. The argument formatters of [`crate::strace`]
 //! print what strace prints; then add a scenario to `tests/trace.rs`, which
@@ -62,7 +62,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use syscalls::{Errno, Sysno, syscall};
 
-use crate::strace::{ErrnoName, Signal};
+use crate::strace::{ErrnoName, NsFlags, Signal};
 use crate::text::FixedBuf;
 
 /// The longest line written, newline included; longer ones are cut and end
@@ -167,6 +167,9 @@ pub enum Ret<'a> {
     Hex(&'a Result<usize, Errno>),
     /// A signal number: printed as `17 (SIGCHLD)`.
     Signal(&'a Result<usize, Errno>),
+    /// A namespace type (ioctl `NS_GET_NSTYPE`): printed as
+    /// `67108864 (CLONE_NEWUTS)`.
+    NsType(&'a Result<usize, Errno>),
     /// Written before a call that may not return: `<unfinished ...>`.
     Unfinished,
     /// Written before a call that never returns (exit_group): `= ?`.
@@ -184,12 +187,13 @@ impl fmt::Display for Ret<'_> {
         let ret = match *self {
             Ret::Unfinished => return f.write_str(" <unfinished ...>"),
             Ret::NoReturn => return f.write_str(" = ?"),
-            Ret::Dec(ret) | Ret::Hex(ret) | Ret::Signal(ret) => ret,
+            Ret::Dec(ret) | Ret::Hex(ret) | Ret::Signal(ret) | Ret::NsType(ret) => ret,
         };
         match (ret, self) {
             (Err(errno), _) => write!(f, " = -1 {}", ErrnoName(*errno)),
             (Ok(v), Ret::Hex(_)) => write!(f, " = {v:#x}"),
             (Ok(v), Ret::Signal(_)) => write!(f, " = {v} ({})", Signal(*v as i32)),
+            (Ok(v), Ret::NsType(_)) => write!(f, " = {v} ({})", NsFlags(*v as i32)),
             (Ok(v), _) => write!(f, " = {v}"),
         }
     }
@@ -238,6 +242,10 @@ mod tests {
         assert_eq!(show(Ret::Dec(&Ok(4712))), " = 4712");
         assert_eq!(show(Ret::Hex(&Ok(0x7f00_0000_1000))), " = 0x7f0000001000");
         assert_eq!(show(Ret::Signal(&Ok(17))), " = 17 (SIGCHLD)");
+        assert_eq!(
+            show(Ret::NsType(&Ok(0x0400_0000))),
+            " = 67108864 (CLONE_NEWUTS)"
+        );
         assert_eq!(
             show(Ret::Dec(&Err(Errno::ENOENT))),
             " = -1 ENOENT (No such file or directory)"

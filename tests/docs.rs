@@ -25,8 +25,9 @@
 //!   (after `launcher[`, `child[`, `pid `, `si_pid=`, `kill(`, `wait4(`,
 //!   `/proc/`, `NSpid:`, and clone's and wait4's results), addresses and
 //!   keys (`0x` and 8 or more hex digits), inodes (9 digits or more, or
-//!   after `pipe:[`) and decimals such as durations (`0.02s`,
-//!   `/proc/uptime`). Within a block, each distinct value becomes its own
+//!   after `pipe:[`), device numbers (`device 0:4`, `makedev(0, 0x4)`: the
+//!   nsfs device is numbered at boot) and decimals such as durations
+//!   (`0.02s`, `/proc/uptime`). Within a block, each distinct value becomes its own
 //!   placeholder, so what is equal must stay equal and what differs must
 //!   stay different.
 //! - In the docs, `[..]` in a line matches any text, and a line `...` any
@@ -437,6 +438,10 @@ fn rewrite(line: &str, mask: bool, with: &mut dyn FnMut(&'static str, &str) -> S
         with("INODE", v)
     });
     line = mask_after(&line, "pipe:[", mask, &mut |v| with("INODE", v));
+    let device = |c: char| c.is_ascii_digit() || c == ':';
+    line = mask_run_after(&line, "device ", device, &mut |v| with("DEV", v));
+    let makedev = |c: char| c.is_ascii_hexdigit() || ", x".contains(c);
+    line = mask_run_after(&line, "makedev(", makedev, &mut |v| with("DEV", v));
     if mask {
         line = mask_decimals(&line);
     }
@@ -469,7 +474,7 @@ impl Renumber {
     fn new(maskers: &Maskers) -> Renumber {
         let mut map: Vec<((&'static str, String), String)> = Vec::new();
         let mut taken: Vec<(&'static str, String)> = Vec::new();
-        for kind in ["PID", "INODE", "0x"] {
+        for kind in ["PID", "INODE", "0x", "DEV"] {
             for (expected, actual) in maskers {
                 taken.extend(expected.values(kind).iter().map(|v| (kind, v.to_string())));
                 for (doc, printed) in expected.values(kind).iter().zip(actual.values(kind)) {
@@ -570,6 +575,30 @@ fn mask_after(
             }
             out.push_str(&with(&number[..digits]));
             rest = &number[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Replace the run of characters matching `is` that follows `context`
+/// (a device number: `0:4`) with what `with` makes of it.
+fn mask_run_after(
+    line: &str,
+    context: &str,
+    is: fn(char) -> bool,
+    with: &mut dyn FnMut(&str) -> String,
+) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find(context) {
+        let end = at + context.len();
+        out.push_str(&rest[..end]);
+        rest = &rest[end..];
+        let len = rest.len() - rest.trim_start_matches(is).len();
+        if len > 0 {
+            out.push_str(&with(&rest[..len]));
+            rest = &rest[len..];
         }
     }
     out.push_str(rest);
@@ -1031,6 +1060,19 @@ fn masking_keeps_what_matters() {
     assert_eq!(mask("getpid() = 4711"), "getpid() = PID1");
     assert_eq!(mask("v1.2"), "v1.2");
     assert_eq!(mask("NSpid:\t4712\t1"), "NSpid:\tPID1\t1");
+}
+
+#[test]
+fn device_numbers_are_masked() {
+    assert_eq!(
+        mask("all of these are on device 0:4 (nsfs)"),
+        "all of these are on device DEV1 (nsfs)"
+    );
+    assert_eq!(
+        mask("fstat(4, {st_dev=makedev(0, 0x4), st_ino=4026531835, ...}) = 0"),
+        "fstat(4, {st_dev=makedev(DEV1), st_ino=INODE1, ...}) = 0"
+    );
+    assert_eq!(mask("device 0:3"), mask("device 0:4"));
 }
 
 #[test]

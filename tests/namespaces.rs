@@ -613,9 +613,8 @@ fn marked_rows(out: &Output) -> Vec<String> {
     assert!(out.status.success(), "{}", stderr(out));
     stderr(out)
         .lines()
-        .filter(|l| l.ends_with("<- differs"))
-        // A marked row: `  * uts  uts:[...]  uts:[...]  <- differs`.
-        .filter_map(|l| l.trim_start().strip_prefix("* "))
+        // A marked row: `  * uts  uts:[...]  uts:[...]  user:[...]`.
+        .filter_map(|l| l.strip_prefix("  * "))
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_owned)
         .collect()

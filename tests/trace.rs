@@ -15,8 +15,8 @@
 //! the write(2) of each trace line on standard error (nsclone's own
 //! messages, written there too, are traced and compared).
 //! A call's arguments are compared as printed, except where strace shows a
-//! structure nsclone shows only in part (`newfstatat`, `rt_sigtimedwait`,
-//! `rt_sigaction`): there up to the structure.
+//! structure nsclone shows only in part (`newfstatat`, `fstat`,
+//! `rt_sigtimedwait`, `rt_sigaction`): there up to the structure.
 //!
 //! Needs root (a new UTS namespace) and strace; `.ci/run` installs strace.
 
@@ -110,7 +110,7 @@ fn result_key(result: &str) -> String {
 /// Arguments as compared: in full, except for structures shown in part.
 fn args_key(name: &str, args: &str) -> String {
     match name {
-        "newfstatat" | "rt_sigtimedwait" | "rt_sigaction" => {
+        "newfstatat" | "fstat" | "rt_sigtimedwait" | "rt_sigaction" => {
             args.split('{').next().unwrap().to_string()
         }
         _ => args.to_string(),
@@ -355,7 +355,44 @@ fn show_ns_reads_are_traced_too() {
     let out = check("showns", &["--trace", "--show-ns", "true"]);
     assert!(out.status.success(), "{out:?}");
     let launcher = names(&out.stderr, "launcher");
-    assert!(launcher.iter().filter(|n| *n == "readlinkat").count() >= 20);
+    // Both processes' ten links, each opened for the ioctls.
+    assert!(launcher.iter().filter(|n| *n == "openat").count() >= 20);
+}
+
+#[test]
+fn show_ns_asks_each_namespace_its_owner_and_parent() {
+    // Every question of ioctl_ns(2) that --show-ns asks, with the answers
+    // strace decodes (a type as its CLONE_NEW* flag, an owner uid, EPERM
+    // for what is above the launcher's view), and the reads of NSpid.
+    if !can_strace("show_ns_asks_each_namespace_its_owner_and_parent") {
+        return;
+    }
+    let _host = Host::guard();
+    let out = check(
+        "showns-owners",
+        &["--trace", "-q", "--show-ns=tree", "-U", "-p", "true"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let launcher: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("launcher["))
+        .collect();
+    let has = |part: &str| launcher.iter().any(|l| l.contains(part));
+    for part in [
+        "NS_GET_NSTYPE) = 268435456 (CLONE_NEWUSER)",
+        "NS_GET_NSTYPE) = 536870912 (CLONE_NEWPID)",
+        "NS_GET_USERNS) = ",
+        "NS_GET_USERNS) = -1 EPERM",
+        "NS_GET_PARENT) = ",
+        "NS_GET_OWNER_UID, [",
+        "fstat(",
+        "/ns/uts\", O_RDONLY|O_CLOEXEC) = ",
+        "/status\", O_RDONLY|O_CLOEXEC) = ",
+        "read(",
+    ] {
+        assert!(has(part), "no {part:?} in:\n{}", launcher.join("\n"));
+    }
 }
 
 #[test]
