@@ -25,6 +25,15 @@
 //! the target not be on a shared mount; `ip netns` makes its directory a
 //! shared mount on purpose, which is harmless for network namespaces.)
 //!
+//! One more guard, against a namespace holding itself through a chain of
+//! binds: a mount namespace file may be bound only from an *older* mount
+//! namespace, and the kernel tells age by namespace ids. Measured on Linux
+//! 6.18 with 2 CPUs: those ids come from per-CPU batches, so a child cloned
+//! on the other CPU may get a smaller id than its parent's, and the bind
+//! fails with `EINVAL` (util-linux's `unshare --mount=FILE` too) about half
+//! the time when the keeper itself runs in a recent mount namespace. The
+//! host's first mount namespace has the smallest id, and never fails so.
+//!
 //! The mounts go into the caller's mount namespace, which needs
 //! `CAP_SYS_ADMIN` over it: root, or a user who made a mount namespace of
 //! their own (`unshare -Urm`) and keeps the files in there. An unprivileged
@@ -284,9 +293,10 @@ impl fmt::Display for Failed {
                         "a bind mount needs CAP_SYS_ADMIN over the caller's mount namespace"
                     }
                     Some(Errno::EINVAL) if ns == Namespace::Mount => {
-                        "the kernel refuses to bind a mount namespace where the mount would \
-                         propagate into that namespace itself (a loop): DIR must not be on a \
-                         mount shared with it"
+                        "the kernel binds a mount namespace file only in an older mount \
+                         namespace (a guard against loops), and judges age by namespace ids, \
+                         which Linux 6.18 hands out per CPU, not in order: from a mount \
+                         namespace other than the first, retry, or keep from the host's"
                     }
                     _ => "",
                 }
