@@ -27,6 +27,9 @@ _nsclone()
         [--mount-proc]=
         [--monotonic]=value
         [--boottime]=value
+        [--join]=dir
+        [--keep]=dir
+        [--unkeep]=dir
         [-H]=value [--hostname]=value
         [--show-ns]=
         [--trace]=

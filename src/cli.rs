@@ -625,6 +625,29 @@ mod tests {
     }
 
     #[test]
+    fn join_takes_a_pid_or_a_directory_keep_and_unkeep_a_directory() {
+        let (options, command) = run(&["--join", "4242", "true"]);
+        assert_eq!(
+            (options.join, command),
+            (Some(Target::Pid(4242)), vec!["true"])
+        );
+        let (options, _) = run(&["--join=./42", "--keep", "/k", "true"]);
+        assert_eq!(options.join, Some(Target::Dir(b"./42".to_vec())));
+        assert_eq!(options.keep, Some(b"/k".to_vec()));
+        assert!(!options.uts_typed, "the joined UTS namespace stays");
+        assert!(run(&["--join", "1", "-u", "true"]).0.uts_typed);
+        assert!(run(&["--join", "1", "-H", "x", "true"]).0.uts_typed);
+        assert_eq!(run(&["--unkeep", "/k"]).0.unkeep, Some(b"/k".to_vec()));
+        for bad in ["0", ""] {
+            let refused = parse_strs(&["--join", bad, "true"]).unwrap_err();
+            assert!(refused.contains("is neither a pid"), "{refused}");
+        }
+        let twice = parse_strs(&["--join", "1", "--join", "2"]).unwrap_err();
+        assert_eq!(twice, "--join may be given once");
+        assert!(parse_strs(&["--keep"]).is_err());
+    }
+
+    #[test]
     fn help_and_version() {
         assert_eq!(parse_strs(&["--help", "--bogus"]), Ok(Action::Help));
         assert_eq!(parse_strs(&["-V"]), Ok(Action::Version));
