@@ -29,6 +29,9 @@ _nsclone()
         [--root]=dir
         [--monotonic]=value
         [--boottime]=value
+        [--join]=dir
+        [--keep]=dir
+        [--unkeep]=dir
         [-H]=value [--hostname]=value
         [--show-ns]=view
         [--trace]=

@@ -19,7 +19,7 @@ function __nsclone_command_line
                 set -e words[1]
                 set dashes --
                 break
-            case '-*H' --hostname --monotonic --boottime --root
+            case '-*H' --hostname --monotonic --boottime --root --join --keep --unkeep
                 # Their value may be the next word (also: -qH, grouped).
                 set -q words[2]; or return 1
                 set -e words[1..2]
@@ -72,6 +72,9 @@ complete -c nsclone -n __nsclone_options_last -l mount-proc -d 'Mount a fresh /p
 complete -c nsclone -n __nsclone_options_last -l root -xa '(__fish_complete_directories)' -d 'Make DIR the root with pivot_root (implies --mount)'
 complete -c nsclone -n __nsclone_options_last -l monotonic -x -d 'Add SECS to CLOCK_MONOTONIC inside (implies --time)'
 complete -c nsclone -n __nsclone_options_last -l boottime -x -d 'Add SECS to CLOCK_BOOTTIME and uptime (implies --time)'
+complete -c nsclone -n __nsclone_options_last -l join -xa '(__fish_complete_directories)' -d 'Run in the namespaces of PID, or kept in DIR'
+complete -c nsclone -n __nsclone_options_last -l keep -xa '(__fish_complete_directories)' -d 'Keep the new namespaces in DIR after the command'
+complete -c nsclone -n __nsclone_options_last -l unkeep -xa '(__fish_complete_directories)' -d 'Release the namespaces kept in DIR, and exit'
 complete -c nsclone -n __nsclone_options_last -s H -l hostname -x -d 'Hostname in the new namespace, 1 to 64 bytes'
 complete -c nsclone -n __nsclone_options_last -l show-ns -d 'Print both sides\' namespaces and their owners' \
     -a 'table tree'

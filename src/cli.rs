@@ -19,10 +19,14 @@ use core::fmt::{self, Write};
 
 use getargs::{Opt, Options as Parser};
 
+use alloc::vec::Vec;
+
 use crate::Command;
+use crate::namespace::join::Target;
 use crate::namespace::time::ClockOffsets;
 use crate::namespace::{Hostname, HostnameError, Namespace, Namespaces};
 use crate::signal;
+use crate::sys::Pid;
 use crate::text::Quoted;
 
 /// The hostname set when none is given, as in the article nsclone grew from.
@@ -59,6 +63,20 @@ Namespaces (a new UTS namespace is always made):
                        fresh /proc is mounted in DIR/proc)
       --monotonic SECS add SECS to CLOCK_MONOTONIC inside (implies --time)
       --boottime SECS  add SECS to CLOCK_BOOTTIME and uptime (implies --time)
+
+Existing namespaces:
+      --join PID|DIR   run the command in the namespaces of process PID, or
+                       in those kept in DIR, joined with setns(2), but the
+                       types asked anew; the UTS namespace too, whose
+                       hostname is then left alone (unless -H or -u asks for
+                       a new one); with a mount namespace the command starts
+                       at its /, and with a PID namespace it is not PID 1
+      --keep DIR       keep the new namespaces alive after the command:
+                       bind-mount each /proc/PID/ns/TYPE on DIR/TYPE (needs
+                       root); --join DIR enters them
+      --unkeep DIR     release the namespaces kept in DIR: unmount and
+                       remove DIR/TYPE, and exit (the last reference gone,
+                       the kernel frees each namespace)
 
 Options:
   -H, --hostname NAME  hostname in the new namespace, 1 to 64 bytes
@@ -98,6 +116,8 @@ is killed by signal N, nsclone kills itself with N too (a shell shows 128+N).
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
+// Parsed once, kept on the stack: no heap for the sake of a smaller enum.
+#[allow(clippy::large_enum_variant)]
 pub enum Action<'a> {
     /// Run a command.
     Run(Options<'a>),
@@ -130,6 +150,15 @@ pub struct Options<'a> {
     pub kill_child: Option<i32>,
     /// `--vfork`.
     pub vfork: bool,
+    /// `--join`: a process's namespaces, or a directory's.
+    pub join: Option<Target>,
+    /// `--keep DIR`.
+    pub keep: Option<Vec<u8>>,
+    /// `--unkeep DIR`: release instead of running a command.
+    pub unkeep: Option<Vec<u8>>,
+    /// Whether `-u`/`--uts` or `-H`/`--hostname` was typed: with `--join`,
+    /// that asks for a new UTS namespace instead of a joined one.
+    pub uts_typed: bool,
     /// Where the command starts among the arguments; `None` when none was
     /// given (then the shell runs).
     pub command: Option<usize>,
@@ -138,7 +167,19 @@ pub struct Options<'a> {
 impl Options<'_> {
     /// Apply the options to `command`, which decides what they imply.
     pub fn apply(&self, command: &mut Command) {
-        command.hostname(self.hostname).vfork(self.vfork);
+        command.vfork(self.vfork);
+        // Joined, the UTS namespace is the target's, unless asked anew.
+        if self.join.is_none() || self.uts_typed {
+            command.hostname(self.hostname);
+        }
+        match &self.join {
+            Some(Target::Pid(pid)) => command.join_pid(*pid),
+            Some(Target::Dir(dir)) => command.join_dir(dir),
+            None => command,
+        };
+        if let Some(dir) = &self.keep {
+            command.keep(dir);
+        }
         for ns in self.namespaces.iter() {
             command.namespace(ns);
         }
@@ -184,6 +225,10 @@ pub enum CliError<'a> {
     View(&'a [u8]),
     /// A clock offset that is not a whole number of seconds.
     Seconds(&'static str, &'a [u8]),
+    /// An option given twice that must be given once.
+    Twice(&'static str),
+    /// `--join` with an empty value, or pid 0.
+    Join(&'a [u8]),
 }
 
 /// Bytes shown on one line: text as it is, invalid UTF-8 as U+FFFD, control
@@ -246,6 +291,12 @@ impl fmt::Display for CliError<'_> {
                 "--{clock}: {} is not a whole number of seconds",
                 Quoted(value)
             ),
+            CliError::Twice(option) => write!(f, "--{option} may be given once"),
+            CliError::Join(value) => write!(
+                f,
+                "--join: {} is neither a pid (from 1) nor a directory",
+                Quoted(value)
+            ),
         }
     }
 }
@@ -267,6 +318,10 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action<'a>, Cli
         quiet: false,
         kill_child: None,
         vfork: false,
+        join: None,
+        keep: None,
+        unkeep: None,
+        uts_typed: false,
         command: None,
     };
     let missing = |e| match e {
@@ -284,11 +339,34 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action<'a>, Cli
         };
         let ns = |ns: Namespace, options: &mut Options| {
             options.namespaces = options.namespaces.with(ns);
+            options.uts_typed |= ns == Namespace::Uts;
         };
         match opt {
             Opt::Short(b'H') | Opt::Long(b"hostname") => {
                 let name = parser.value().map_err(missing)?;
                 options.hostname = Hostname::new(name).map_err(CliError::Hostname)?;
+                options.uts_typed = true;
+            }
+            Opt::Long(b"join") => {
+                let value = parser.value().map_err(missing)?;
+                if options.join.is_some() {
+                    return Err(CliError::Twice("join"));
+                }
+                options.join = Some(join_target(value).ok_or(CliError::Join(value))?);
+            }
+            Opt::Long(b"keep") => {
+                let value = parser.value().map_err(missing)?;
+                if options.keep.is_some() {
+                    return Err(CliError::Twice("keep"));
+                }
+                options.keep = Some(value.to_vec());
+            }
+            Opt::Long(b"unkeep") => {
+                let value = parser.value().map_err(missing)?;
+                if options.unkeep.is_some() {
+                    return Err(CliError::Twice("unkeep"));
+                }
+                options.unkeep = Some(value.to_vec());
             }
             Opt::Long(b"root") => {
                 options.root = Some(parser.value().map_err(missing)?);
@@ -382,6 +460,18 @@ fn flag(opt: Opt<&[u8]>) -> Option<Flag> {
         Opt::Short(b'V') | Opt::Long(b"version") => Flag::Version,
         _ => return None,
     })
+}
+
+/// What `--join` names: a pid if all digits, else a directory.
+fn join_target(value: &[u8]) -> Option<Target> {
+    if value.is_empty() {
+        return None;
+    }
+    if !value.iter().all(u8::is_ascii_digit) {
+        return Some(Target::Dir(value.to_vec()));
+    }
+    let pid = core::str::from_utf8(value).ok()?.parse::<Pid>().ok()?;
+    (pid > 0).then_some(Target::Pid(pid))
 }
 
 /// A clock offset: a whole number of seconds, possibly negative.
@@ -622,6 +712,29 @@ mod tests {
             parse_strs(&["--show-ns=", "true"]).unwrap_err(),
             "--show-ns: \"\" is not a view (table or tree)"
         );
+    }
+
+    #[test]
+    fn join_takes_a_pid_or_a_directory_keep_and_unkeep_a_directory() {
+        let (options, command) = run(&["--join", "4242", "true"]);
+        assert_eq!(
+            (options.join, command),
+            (Some(Target::Pid(4242)), vec!["true"])
+        );
+        let (options, _) = run(&["--join=./42", "--keep", "/k", "true"]);
+        assert_eq!(options.join, Some(Target::Dir(b"./42".to_vec())));
+        assert_eq!(options.keep, Some(b"/k".to_vec()));
+        assert!(!options.uts_typed, "the joined UTS namespace stays");
+        assert!(run(&["--join", "1", "-u", "true"]).0.uts_typed);
+        assert!(run(&["--join", "1", "-H", "x", "true"]).0.uts_typed);
+        assert_eq!(run(&["--unkeep", "/k"]).0.unkeep, Some(b"/k".to_vec()));
+        for bad in ["0", ""] {
+            let refused = parse_strs(&["--join", bad, "true"]).unwrap_err();
+            assert!(refused.contains("is neither a pid"), "{refused}");
+        }
+        let twice = parse_strs(&["--join", "1", "--join", "2"]).unwrap_err();
+        assert_eq!(twice, "--join may be given once");
+        assert!(parse_strs(&["--keep"]).is_err());
     }
 
     #[test]

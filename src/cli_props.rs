@@ -239,6 +239,11 @@ proptest! {
             quiet,
             kill_child,
             vfork,
+            join: None,
+            keep: None,
+            unkeep: None,
+            // A hostname is always typed above.
+            uts_typed: true,
             command: Some(first),
         };
         prop_assert_eq!(parsed, Ok(Action::Run(expected)), "{:?}", args);

@@ -59,6 +59,8 @@ use crate::child::{ChildSteps, Hold, Report};
 use crate::clone;
 use crate::error::{Error, Refusal, RootFailure, Step, Vfork};
 use crate::exec::{self, Argv, ExecPlan, RawWords};
+use crate::namespace::join::{self, Join, Saved, Target};
+use crate::namespace::keep::{self, Opened};
 use crate::namespace::root::{self, NewRoot};
 use crate::namespace::time::{self, ClockOffsets, LauncherRefused, OffsetsText};
 use crate::namespace::user::IdMaps;
@@ -67,6 +69,7 @@ use crate::signal::SigSet;
 use crate::stack::Stack;
 use crate::sys::{self, Fd, Pid};
 use crate::wait::WaitStatus;
+use syscalls::Errno;
 
 /// The clone flags of every launch: a new UTS namespace, and SIGCHLD as the
 /// exit signal, the signal the kernel sends the parent when the child ends.
@@ -109,6 +112,10 @@ pub struct Command {
     /// Whether the caller may have signal handlers (see
     /// [`Command::no_signal_handlers`]).
     handlers: bool,
+    /// Existing namespaces to join before clone ([`Command::join_pid`]).
+    join: Option<Target>,
+    /// Where to keep the new namespaces ([`Command::keep`]).
+    keep: Option<Vec<u8>>,
 }
 
 /// The command's words: its own, or an argv someone else keeps.
@@ -193,6 +200,8 @@ impl Command {
             signal_ignores: SigSet::EMPTY,
             vfork: false,
             handlers: true,
+            join: None,
+            keep: None,
         }
     }
 
@@ -261,6 +270,47 @@ impl Command {
     pub fn root(&mut self, dir: impl AsRef<[u8]>) -> &mut Command {
         self.root = Some(dir.as_ref().to_vec());
         self.namespace(Namespace::Mount)
+    }
+
+    /// Run the command in the namespaces of the running process `pid`:
+    /// every type whose namespace is not already the caller's, except the
+    /// types asked for anew, joined at once through a pidfd (setns(2), Linux
+    /// 5.8). See [`crate::namespace::join`].
+    ///
+    /// The UTS namespace, new by default, is then the process's, unless a
+    /// hostname is set: a hostname is set only in a new UTS namespace.
+    /// Joining a mount namespace starts the command at its `/`.
+    ///
+    /// The calling thread joins before clone and returns to its own
+    /// namespaces (and working directory) after, except from a joined user
+    /// namespace, which has no way back: the calling process then stays in
+    /// every joined namespace. Joining a user, mount or time namespace needs
+    /// a single-threaded caller (the kernel's rule), and is refused
+    /// otherwise.
+    pub fn join_pid(&mut self, pid: Pid) -> &mut Command {
+        self.join = Some(Target::Pid(pid));
+        self
+    }
+
+    /// Like [`Command::join_pid`], from the namespace files in `dir`, as
+    /// [`Command::keep`] leaves them (`DIR/uts`, `DIR/net`...): one setns(2)
+    /// per file, the user namespace first for an unprivileged caller and
+    /// last for root.
+    pub fn join_dir(&mut self, dir: impl AsRef<[u8]>) -> &mut Command {
+        self.join = Some(Target::Dir(dir.as_ref().to_vec()));
+        self
+    }
+
+    /// Keep the command's new namespaces alive after it has exited: bind
+    /// mounts of their files on `DIR/uts`, `DIR/net`... in the caller's mount
+    /// namespace, made once the command runs (see
+    /// [`crate::namespace::keep`]). `nsclone --unkeep DIR`
+    /// ([`keep::unkeep`]) releases them. Needs root (a mount in the caller's
+    /// namespace), the fork style, and is refused after joining a user
+    /// namespace.
+    pub fn keep(&mut self, dir: impl AsRef<[u8]>) -> &mut Command {
+        self.keep = Some(dir.as_ref().to_vec());
+        self
     }
 
     /// Shift the clocks of a new time namespace; implies one.
@@ -397,6 +447,43 @@ impl Command {
                 },
             )));
         }
+        // The default UTS namespace gives way to a joined one; a hostname
+        // asks for a new one.
+        let asked = match (&self.join, self.hostname) {
+            (Some(_), None) => ns.without(Namespace::Uts),
+            _ => ns,
+        };
+        let join = match &self.join {
+            Some(target) => Some(target.look(asked).map_err(Error::Join)?),
+            None => None,
+        };
+        let joined = join.as_ref().map_or(Namespaces::EMPTY, Join::types);
+        let new = match joined.contains(Namespace::Uts) {
+            true => asked,
+            false => asked.with(Namespace::Uts),
+        };
+        let one_thread = [Namespace::User, Namespace::Mount, Namespace::Time];
+        if let Some(&kind) = one_thread.iter().find(|&&kind| joined.contains(kind)) {
+            if !time::single_threaded() {
+                return Err(Error::Refused(Refusal::JoinThreads(kind)));
+            }
+        }
+        let joined_user = joined.contains(Namespace::User);
+        if joined_user && self.time_maker() == Some(TimeMaker::Launcher) {
+            return Err(Error::Refused(Refusal::JoinUserTime));
+        }
+        if let Some(dir) = &self.keep {
+            if self.vfork {
+                return Err(Error::Vfork(Vfork::Keep));
+            } else if joined_user {
+                return Err(Error::Refused(Refusal::KeepJoinedUser));
+            } else if self.time_maker() == Some(TimeMaker::Child) {
+                return Err(Error::Refused(Refusal::KeepUserTime));
+            } else if sys::geteuid() != 0 {
+                return Err(Error::Refused(Refusal::KeepNotRoot));
+            }
+            keep::check(dir, new).map_err(Error::Keep)?;
+        }
         match self.time_maker() {
             Some(TimeMaker::Launcher) => time::launcher_may_unshare().map_err(|refused| {
                 Error::Refused(match refused {
@@ -419,7 +506,11 @@ impl Command {
                 failure: RootFailure::Refused(refused),
             })?;
         }
-        Ok(Checked { command: self })
+        Ok(Checked {
+            command: self,
+            join,
+            new,
+        })
     }
 
     /// Start the command in its new namespaces.
@@ -485,9 +576,24 @@ impl Command {
 #[must_use = "a checked command does nothing until it is spawned"]
 pub struct Checked<'a> {
     command: &'a Command,
+    /// What will be joined, looked at.
+    join: Option<Join>,
+    /// The namespaces the command gets new: those asked for, and UTS unless
+    /// it is joined.
+    new: Namespaces,
 }
 
 impl Checked<'_> {
+    /// The namespaces the command will get new.
+    pub fn namespaces(&self) -> Namespaces {
+        self.new
+    }
+
+    /// The namespaces that will be joined, and where from.
+    pub fn joined(&self) -> Option<(Namespaces, &Target)> {
+        self.join.as_ref().map(|join| (join.types(), join.target()))
+    }
+
     /// [`Command::spawn`], checked.
     pub fn spawn(self) -> Result<Child, Error> {
         self.launch(None::<fn(Pid)>)
@@ -504,7 +610,7 @@ impl Checked<'_> {
     /// The three steps of the module documentation.
     fn launch(self, before_exec: Option<impl FnOnce(Pid)>) -> Result<Child, Error> {
         let argv = self.command.argv()?;
-        let mut launch = Launch::prepare(self.command, &argv, before_exec.is_some())?;
+        let mut launch = Launch::prepare(self, &argv, before_exec.is_some())?;
         let pid = launch.clone_child()?;
         launch.finish(pid, before_exec)
     }
@@ -522,6 +628,13 @@ enum TimeMaker {
 /// One launch, between its three steps: what the parent prepared.
 struct Launch<'a> {
     command: &'a Command,
+    /// The namespaces the child gets new.
+    new: Namespaces,
+    /// What is joined before clone, and how to come back.
+    join: Option<Join>,
+    saved: Option<Saved>,
+    /// With `--keep`: the child's new namespaces, open while it is held.
+    opened: Option<Opened>,
     plan: ExecPlan<'a>,
     /// The parent's namespaces the child checks before changing its own.
     parent_uts: Option<NsId>,
@@ -542,8 +655,9 @@ struct Launch<'a> {
 
 impl<'a> Launch<'a> {
     /// Step 1: everything before clone. Refusals were checked already.
-    fn prepare(command: &'a Command, argv: &'a Argv, before_exec: bool) -> Result<Self, Error> {
-        let ns = command.namespaces;
+    fn prepare(checked: Checked<'a>, argv: &'a Argv, before_exec: bool) -> Result<Self, Error> {
+        let Checked { command, join, new } = checked;
+        let ns = new;
         let parent_id = |kind: Namespace| -> Result<Option<NsId>, Error> {
             if !ns.contains(kind) {
                 return Ok(None);
@@ -561,22 +675,39 @@ impl<'a> Launch<'a> {
             Some(_) => parent_id(Namespace::Uts)?,
             None => None,
         };
+        let (parent_mnt, parent_net) = (parent_id(Namespace::Mount)?, parent_id(Namespace::Net)?);
+        // Joined after the identities are noted: the child's checks still
+        // mean "not the caller's own"; undone when `saved` is dropped,
+        // should anything below fail before clone.
+        let saved = match &join {
+            Some(join) => {
+                let saved = join.save().map_err(Error::Join)?;
+                join.enter().map_err(Error::Join)?;
+                Some(saved)
+            }
+            None => None,
+        };
+        // After the join: ids as the joined user namespace sees them.
         let maps = ns.contains(Namespace::User).then(IdMaps::root);
         let root = command.root_dir()?;
         let launcher = |step| move |errno| Error::Launcher { step, errno };
         let why = "the report pipe: O_CLOEXEC, so a successful exec closes it";
         let (report_r, report_w) = sys::pipe_cloexec(why).map_err(launcher(Step::ReportPipe))?;
-        let held = maps.is_some() || before_exec;
+        let held = maps.is_some() || before_exec || command.keep.is_some();
         let hold = match held || command.pdeathsig.is_some() {
             true => Some(Hold::new().map_err(launcher(Step::HoldPipe))?),
             false => None,
         };
         let mut launch = Launch {
             command,
+            new,
+            join,
+            saved,
+            opened: None,
             plan: ExecPlan::new(argv),
             parent_uts,
-            parent_mnt: parent_id(Namespace::Mount)?,
-            parent_net: parent_id(Namespace::Net)?,
+            parent_mnt,
+            parent_net,
             root_proc: match &root {
                 Some(dir) if command.proc_in_root() => Some(root::proc_dir(dir)),
                 _ => None,
@@ -633,7 +764,8 @@ impl<'a> Launch<'a> {
         let (plan, report) = (&mut self.plan, self.report.1.as_ref());
         let report = report.expect("the report pipe's write end is open until clone");
         let mut child = || steps.run(plan, report);
-        let flags = command.clone_flags();
+        let style = if command.vfork { VFORK_FLAGS } else { 0 };
+        let flags = libc::SIGCHLD as u64 | self.new.clone_flags() | style;
         let stack = self.stack.as_ref().expect("a stack until clone");
         // SAFETY: the child closure only makes system calls from `sys` and
         // allocates nothing: everything it touches was prepared above. In
@@ -656,7 +788,22 @@ impl<'a> Launch<'a> {
             .time_for_children
             .take()
             .map(time::ForChildren::restore);
-        let pid = cloned.map_err(launcher(Step::Clone(flags)))?;
+        let back = self.saved.take().map(Saved::restore);
+        let joined_pid = self
+            .join
+            .as_ref()
+            .is_some_and(|join| join.types().contains(Namespace::Pid));
+        let pid = match cloned {
+            Err(Errno::ENOMEM) if joined_pid => {
+                let join = self.join.as_ref().expect("a join");
+                return Err(Error::Join(join::Failed {
+                    target: join.target().clone(),
+                    step: join::Step::DeadPidNamespace,
+                    errno: Some(Errno::ENOMEM),
+                }));
+            }
+            other => other.map_err(launcher(Step::Clone(flags)))?,
+        };
         if let Some(Err((step, errno))) = restored {
             self.kill_held(pid);
             return Err(Error::Launcher {
@@ -664,16 +811,34 @@ impl<'a> Launch<'a> {
                 errno,
             });
         }
+        if let Some(Err((ns, errno))) = back {
+            self.kill_held(pid);
+            let join = self.join.as_ref().expect("a join");
+            return Err(Error::Join(join::Failed {
+                target: join.target().clone(),
+                step: join::Step::Restore(ns),
+                errno: Some(errno),
+            }));
+        }
         Ok(pid)
     }
 
     /// Step 3: the parent's own steps while the child is held, then the
     /// report.
-    fn finish(self, pid: Pid, before_exec: Option<impl FnOnce(Pid)>) -> Result<Child, Error> {
+    fn finish(mut self, pid: Pid, before_exec: Option<impl FnOnce(Pid)>) -> Result<Child, Error> {
         if let Some(maps) = &self.maps {
             if let Err(failed) = maps.write(pid) {
                 self.kill_held(pid);
                 return Err(Error::Map(failed));
+            }
+        }
+        if let Some(dir) = &self.command.keep {
+            match keep::open_child(dir, pid, self.new) {
+                Ok(opened) => self.opened = Some(opened),
+                Err(failed) => {
+                    self.kill_held(pid);
+                    return Err(Error::Keep(failed));
+                }
             }
         }
         if let (Some(hold), true) = (&self.hold, self.held) {
@@ -685,9 +850,9 @@ impl<'a> Launch<'a> {
         // The hold pipe stays open until the report is read: by then the
         // child has exec'd or failed, and is past its checks.
         let report = Report::read(&self.report.0);
-        drop(self.hold);
+        drop(self.hold.take());
         let report = match report {
-            Ok(None) => return Ok(Child { pid }),
+            Ok(None) => return self.keep(pid),
             Ok(Some(report)) => report,
             Err(error) => {
                 // A child whose report is unreadable must not go on.
@@ -723,6 +888,25 @@ impl<'a> Launch<'a> {
             },
             (step, _, errno) => Error::Child { step, errno },
         })
+    }
+
+    /// The command runs: with `--keep`, bind its namespaces, open since it
+    /// was held. Its mounts are private by now (see
+    /// [`crate::namespace::keep`]). If that fails, the command must not go
+    /// on as if they were kept: it is killed.
+    fn keep(self, pid: Pid) -> Result<Child, Error> {
+        let (Some(opened), Some(dir)) = (self.opened, &self.command.keep) else {
+            return Ok(Child { pid });
+        };
+        match opened.bind(dir) {
+            Ok(_) => Ok(Child { pid }),
+            Err(failed) => {
+                let why = "its namespaces could not be kept: it must not run as if they were";
+                let _ = sys::kill(pid, libc::SIGKILL, why);
+                let _ = reap(pid);
+                Err(Error::Keep(failed))
+            }
+        }
     }
 
     /// A parent step failed: the held child must not run the command.

@@ -25,6 +25,7 @@ use crate::namespace::root::{self, Refused as RootRefused};
 use crate::namespace::time::{self, OffsetRefused};
 use crate::namespace::user::{MapFailed, MapFile};
 use crate::namespace::{Hostname, Namespace};
+use crate::namespace::{join, keep};
 use crate::strace::{CloneFlags, ErrnoName};
 use crate::sys::Pid;
 use crate::text::Quoted;
@@ -84,6 +85,10 @@ pub enum Error {
         /// What went wrong.
         failure: RootFailure,
     },
+    /// Joining existing namespaces failed ([`crate::namespace::join`]).
+    Join(join::Failed),
+    /// Keeping or releasing namespaces failed ([`crate::namespace::keep`]).
+    Keep(keep::Failed),
 }
 
 /// What went wrong with a new root.
@@ -105,6 +110,8 @@ pub enum Vfork {
     /// A time namespace before Linux 6.2, which the child would enter only
     /// at execve, which older kernels do not do.
     TimeBefore62,
+    /// Keeping namespaces, which the parent opens while the child is held.
+    Keep,
 }
 
 /// Why a request was refused before anything was changed.
@@ -121,6 +128,19 @@ pub enum Refusal {
     Offset(OffsetRefused),
     /// `/proc` is not mounted, and this needs it.
     NoProc(&'static str),
+    /// Joining a namespace of this type needs a single-threaded caller.
+    JoinThreads(Namespace),
+    /// A time namespace made by the launcher, after joining a user
+    /// namespace it cannot leave.
+    JoinUserTime,
+    /// Keeping namespaces needs a mount in the caller's namespace: root.
+    KeepNotRoot,
+    /// Keeping after joining a user namespace, which leaves no right to
+    /// mount in the caller's mount namespace.
+    KeepJoinedUser,
+    /// Keeping with a time namespace the child makes after the others are
+    /// opened.
+    KeepUserTime,
 }
 
 /// The launcher's steps whose system calls may fail.
@@ -318,6 +338,7 @@ impl fmt::Display for Vfork {
                 "a time namespace before Linux 6.2: the child would enter it only at \
                  execve, which older kernels do not do"
             }
+            Vfork::Keep => "keeping namespaces (--keep): the parent opens them before exec",
         })
     }
 }
@@ -327,6 +348,49 @@ impl fmt::Display for Refusal {
         match self {
             Refusal::Offset(refused) => return refused.fmt(f),
             Refusal::NoProc(what) => return write!(f, "{what}: /proc is not mounted"),
+            Refusal::JoinThreads(ns) => {
+                return write!(
+                    f,
+                    "cannot join a {ns} namespace from a process with several threads: the \
+                     kernel refuses it ({}), since threads share their {}",
+                    match ns {
+                        Namespace::Time => "EUSERS",
+                        _ => "EINVAL",
+                    },
+                    match ns {
+                        Namespace::User => "credentials",
+                        Namespace::Mount => "root and working directory",
+                        _ => "clocks",
+                    }
+                );
+            }
+            Refusal::JoinUserTime => {
+                return f.write_str(
+                    "--time without --user is made by nsclone itself, which cannot return \
+                     to its own time namespace from a joined user namespace: add --user",
+                );
+            }
+            Refusal::KeepNotRoot => {
+                return f.write_str(
+                    "--keep bind-mounts the namespaces in your mount namespace, which needs \
+                     CAP_SYS_ADMIN over it: run as root, or inside a mount namespace of your \
+                     own (unshare --user --map-root-user --mount), where the files are then \
+                     seen",
+                );
+            }
+            Refusal::KeepJoinedUser => {
+                return f.write_str(
+                    "--keep after joining a user namespace: there is no way back from it, \
+                     and from inside it nsclone may not mount in your mount namespace",
+                );
+            }
+            Refusal::KeepUserTime => {
+                return f.write_str(
+                    "--keep with --user --time: the child makes its time namespace after the \
+                     others are opened to be kept; keep without --time, or as root without \
+                     --user",
+                );
+            }
             _ => {}
         }
         f.write_str("cannot do that here: ")?;
@@ -482,6 +546,8 @@ impl fmt::Display for Error {
                 f,
                 "read(report pipe): the child's report is garbled ({len} bytes)"
             ),
+            Error::Join(failed) => failed.fmt(f),
+            Error::Keep(failed) => failed.fmt(f),
         }
     }
 }

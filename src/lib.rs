@@ -9,8 +9,10 @@
 //! 2. [`command`] prepares: the parent checks what cannot work here, then
 //!    [`exec`] keeps argv and the environment for execve as they are, and
 //!    [`stack`] maps the child's stack with mmap(2), a guard page below;
-//! 3. [`namespace::time`]: for a time namespace, it unshares one for its
-//!    children (clone(2) cannot create that type);
+//! 3. [`namespace::join`]: to run in existing namespaces, it enters them
+//!    with setns(2) (and returns after clone); [`namespace::time`]: for a
+//!    time namespace, it unshares one for its children (clone(2) cannot
+//!    create that type);
 //! 4. [`clone`]: clone(2) with `CLONE_NEWUTS` and the other `CLONE_NEW*`
 //!    flags (and `CLONE_VM|CLONE_VFORK` in vfork style), through an assembly
 //!    trampoline ([`arch`]), because the child starts on an empty stack;
@@ -22,8 +24,10 @@
 //!    ([`namespace::net`]), pivots into a root of its own with `--root`
 //!    ([`namespace::root`]), and execs the command, searching PATH itself
 //!    ([`exec`]);
-//! 7. [`supervise`]: the parent waits with wait4(2), passes signals on, and
-//!    ends as its child did.
+//! 7. [`namespace::keep`]: to keep the new namespaces, the parent
+//!    bind-mounts their files once the command runs; [`supervise`]: the
+//!    parent waits with wait4(2), passes signals on, and ends as its child
+//!    did.
 //!
 //! Read bottom-up, the modules never import upwards:
 //!

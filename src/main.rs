@@ -29,14 +29,17 @@ use core::ffi::c_char;
 use core::ptr;
 
 use nsclone::cli::{self, Action, Options, ShowNs};
+use nsclone::command::Checked;
 use nsclone::credentials::Ids;
 use nsclone::error::{Step, Vfork};
 use nsclone::exec;
-use nsclone::namespace::{self, Namespace};
+use nsclone::namespace::join::Target;
+use nsclone::namespace::{self, Namespace, Namespaces, keep};
 use nsclone::runtime;
 use nsclone::signal::SigSet;
 use nsclone::start::InitialStack;
 use nsclone::supervise;
+use nsclone::text::Quoted;
 use nsclone::text::Words;
 use nsclone::wait::{EXIT_LAUNCHER, WaitStatus};
 use nsclone::{Command, Error, show, sys, trace};
@@ -130,6 +133,9 @@ fn main(stack: &InitialStack) -> ! {
     if let Err(refused) = ids.refuse_more_rights() {
         fail(format_args!("{refused}"), EXIT_LAUNCHER);
     }
+    if let Some(dir) = &options.unkeep {
+        unkeep(&options, dir);
+    }
     // The command: the rest of our own argv, or the shell.
     let shell = [shell(), ptr::null()];
     let argv = match options.command {
@@ -181,8 +187,9 @@ fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStat
     let hold = options.show_ns.is_some() || !(options.quiet || options.vfork);
     let checked = command.check(hold)?;
     if !options.quiet {
-        announce_namespaces(options, command, ids);
+        announce_namespaces(options, &checked, ids);
     }
+    let new = checked.namespaces();
     let announce = |pid| {
         if let Some(view) = options.show_ns {
             let text = match view {
@@ -190,8 +197,7 @@ fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStat
                 ShowNs::Tree => show::tree(pid),
             };
             runtime::write_text(text.as_bytes());
-            let ns = command.namespaces();
-            if ns.contains(Namespace::Time) && ns.contains(Namespace::User) && !options.quiet {
+            if new.contains(Namespace::Time) && new.contains(Namespace::User) && !options.quiet {
                 runtime::say(format_args!(
                     "nsclone: with --user the child makes its time namespace after this table, \
                      and the command enters it when it execs"
@@ -222,18 +228,52 @@ fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStat
 }
 
 /// `nsclone: setting up new namespaces (uts) with hostname "newhostname"
-/// (the host keeps "vm")`, and with a user namespace who is root in it.
-fn announce_namespaces(options: &Options, command: &Command, ids: Ids) {
-    let mut host = [0; 65];
-    let len = namespace::hostname(&mut host).unwrap_or(0);
-    let names = command.namespaces().iter().map(|ns| ns.name().as_bytes());
-    runtime::say(format_args!(
-        "nsclone: setting up new namespaces ({}) with hostname {} (the host keeps {})",
-        Joined(names),
-        options.hostname,
-        nsclone::text::Quoted(&host[..len])
-    ));
-    if command.namespaces().contains(Namespace::User) {
+/// (the host keeps "vm")`, and with a user namespace who is root in it;
+/// what is joined before, and where the namespaces are kept.
+fn announce_namespaces(options: &Options, checked: &Checked<'_>, ids: Ids) {
+    let new = checked.namespaces();
+    let names = |set: Namespaces| set.iter().map(|ns| ns.name().as_bytes());
+    if let Some((joined, target)) = checked.joined() {
+        let from = From(target);
+        match joined.is_empty() {
+            true => runtime::say(format_args!(
+                "nsclone: nothing to join {from}: its namespaces are ours"
+            )),
+            false => runtime::say(format_args!(
+                "nsclone: joining the namespaces {from} ({})",
+                Joined(names(joined))
+            )),
+        }
+    }
+    if new.contains(Namespace::Uts) {
+        let mut host = [0; 65];
+        let len = namespace::hostname(&mut host).unwrap_or(0);
+        runtime::say(format_args!(
+            "nsclone: setting up new namespaces ({}) with hostname {} (the host keeps {})",
+            Joined(names(new)),
+            options.hostname,
+            Quoted(&host[..len])
+        ));
+    } else if !new.is_empty() {
+        runtime::say(format_args!(
+            "nsclone: setting up new namespaces ({})",
+            Joined(names(new))
+        ));
+    }
+    if let Some(dir) = &options.keep {
+        runtime::say(format_args!(
+            "nsclone: keeping the new namespaces in {} once the command runs ({})",
+            Quoted(dir),
+            Joined(names(new)),
+        ));
+        if new.contains(Namespace::Pid) {
+            runtime::say(format_args!(
+                "nsclone: a kept PID namespace takes no new process once its PID 1, the \
+                 command, has exited"
+            ));
+        }
+    }
+    if new.contains(Namespace::User) {
         runtime::say(format_args!(
             "nsclone: uid {} and gid {} are 0 (root) in the new user namespace",
             ids.uid.1, ids.gid.1
@@ -244,6 +284,42 @@ fn announce_namespaces(options: &Options, command: &Command, ids: Ids) {
             "nsclone: {} becomes / in the new mount namespace (pivot_root), the old root detached",
             nsclone::text::Quoted(dir)
         ));
+    }
+}
+
+/// `--unkeep DIR`: release the namespaces kept there, and exit.
+fn unkeep(options: &Options, dir: &[u8]) -> ! {
+    if options.command.is_some() {
+        fail(
+            format_args!("--unkeep runs no command (see nsclone --help)"),
+            EXIT_LAUNCHER,
+        );
+    }
+    match keep::unkeep(dir) {
+        Ok(released) => {
+            if !options.quiet {
+                runtime::say(format_args!(
+                    "nsclone: released the namespaces kept in {} ({}): with no reference \
+                     left, the kernel frees them",
+                    Quoted(dir),
+                    Joined(released.iter().map(|ns| ns.name().as_bytes()))
+                ));
+            }
+            sys::exit_group(0)
+        }
+        Err(failed) => fail(format_args!("{failed}"), EXIT_LAUNCHER),
+    }
+}
+
+/// Where joined namespaces come from: `of pid 4242`, `kept in "/run/box"`.
+struct From<'a>(&'a Target);
+
+impl core::fmt::Display for From<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Target::Pid(pid) => write!(f, "of pid {pid}"),
+            Target::Dir(dir) => write!(f, "kept in {}", Quoted(dir)),
+        }
     }
 }
 

@@ -16,6 +16,10 @@
 //! - [`time`]: clock offsets, and the reason `CLONE_NEWTIME` cannot be given
 //!   to clone(2) at all.
 //!
+//! Two modules are about namespaces that exist already: [`join`] enters
+//! them with setns(2) before clone, and [`keep`] keeps the new ones alive
+//! after the command, with bind mounts of their files.
+//!
 //! IPC, PID and cgroup namespaces need nothing but their flag. In a new PID
 //! namespace the command is PID 1: orphans are reparented to it, its exit
 //! kills the rest of the namespace, and it ignores the signals it has no
@@ -42,6 +46,8 @@
 //! reports; sethostname(2) changes the caller's. See uts_namespaces(7).
 
 pub mod inspect;
+pub mod join;
+pub mod keep;
 pub mod mount;
 pub mod net;
 pub mod root;
@@ -239,6 +245,11 @@ impl Namespaces {
     /// This set plus `ns`.
     pub const fn with(self, ns: Namespace) -> Namespaces {
         Namespaces(self.0 | 1 << ns as u8)
+    }
+
+    /// This set without `ns`.
+    pub const fn without(self, ns: Namespace) -> Namespaces {
+        Namespaces(self.0 & !(1 << ns as u8))
     }
 
     /// Whether `ns` is in the set.

@@ -388,10 +388,11 @@ impl fmt::Display for OpenFlags {
             (libc::O_TRUNC as u64, "O_TRUNC"),
             (libc::O_APPEND as u64, "O_APPEND"),
             (libc::O_NONBLOCK as u64, "O_NONBLOCK"),
-            (libc::O_DIRECTORY as u64, "O_DIRECTORY"),
             (libc::O_NOFOLLOW as u64, "O_NOFOLLOW"),
             (libc::O_CLOEXEC as u64, "O_CLOEXEC"),
             (libc::O_PATH as u64, "O_PATH"),
+            // After O_PATH, as strace 6.1 lists them.
+            (libc::O_DIRECTORY as u64, "O_DIRECTORY"),
         ];
         let mode = match self.0 & libc::O_ACCMODE {
             libc::O_RDONLY => "O_RDONLY",

@@ -349,6 +349,17 @@ pub fn open_inherited(path: &CStr, flags: i32, why: &str) -> Result<Fd, Errno> {
     openat(path, flags, why)
 }
 
+/// openat(2) with `O_CREAT` and `O_CLOEXEC` added: open `path`, creating it
+/// with permissions `mode` (less the umask) if it does not exist.
+pub fn open_create(path: &CStr, flags: i32, mode: u32, why: &str) -> Result<Fd, Errno> {
+    let flags = flags | libc::O_CREAT | libc::O_CLOEXEC;
+    // SAFETY: `path` is NUL-terminated; the mode is a plain number.
+    let ret = unsafe { syscall!(Sysno::openat, libc::AT_FDCWD, path.as_ptr(), flags, mode) };
+    trace!("openat(AT_FDCWD, {}, {}, 0{mode:o})", Str::c(path), OpenFlags(flags) => &ret;
+        "{why}");
+    ret.map(|fd| Fd(fd as i32))
+}
+
 fn openat(path: &CStr, flags: i32, why: &str) -> Result<Fd, Errno> {
     // SAFETY: `path` is NUL-terminated; no mode is needed without O_CREAT.
     let ret = unsafe { syscall!(Sysno::openat, libc::AT_FDCWD, path.as_ptr(), flags) };
@@ -416,11 +427,15 @@ impl core::fmt::Display for Upper<'_> {
 
 /// ioctl(2) `NS_GET_NSTYPE` on a namespace descriptor (ioctl_ns(2)): the
 /// type of the namespace, as its `CLONE_NEW*` flag (Linux 4.11).
-pub fn ioctl_ns_type(fd: i32) -> Result<i32, Errno> {
+/// `ENOTTY` means the file is no namespace file at all.
+pub fn ioctl_ns_type(fd: i32, why: &str) -> Result<i32, Errno> {
     // SAFETY: this request takes no argument and touches no memory of ours.
     let ret = unsafe { syscall!(Sysno::ioctl, fd, libc::NS_GET_NSTYPE) };
-    trace!("ioctl({fd}, NS_GET_NSTYPE)" => Ret::NsType(&ret);
-        "what this file is: the kernel's word, not its name's");
+    let why = match ret {
+        Err(Errno::ENOTTY) => "ENOTTY: not a namespace file",
+        _ => why,
+    };
+    trace!("ioctl({fd}, NS_GET_NSTYPE)" => Ret::NsType(&ret); "{why}");
     ret.map(|flag| flag as i32)
 }
 
@@ -598,12 +613,41 @@ pub fn unshare(flags: i32) -> Result<(), Errno> {
     ret.map(drop)
 }
 
-/// setns(2): move the caller into the namespace open as `fd`; `nstype` is
-/// its `CLONE_NEW*` flag, checked by the kernel (0 accepts any type).
-pub fn setns(fd: i32, nstype: i32) -> Result<(), Errno> {
+/// setns(2): move the calling *thread* into the namespace open as `fd`;
+/// `nstype` is its `CLONE_NEW*` flag, checked by the kernel (0 accepts any
+/// type). With a pidfd (pidfd_open(2), Linux 5.8), `nstype` may name several
+/// types: the caller joins that process's namespaces of those types all at
+/// once, or none of them.
+pub fn setns(fd: i32, nstype: i32, why: &str) -> Result<(), Errno> {
     // SAFETY: setns touches no memory of ours.
     let ret = unsafe { syscall!(Sysno::setns, fd, nstype) };
-    trace!("setns({fd}, {})", NsFlags(nstype) => &ret);
+    trace!("setns({fd}, {})", NsFlags(nstype) => &ret; "{why}");
+    ret.map(drop)
+}
+
+/// unlinkat(2) relative to the current directory: remove the name `path`.
+pub fn unlink(path: &CStr, why: &str) -> Result<(), Errno> {
+    // SAFETY: `path` is NUL-terminated.
+    let ret = unsafe { syscall!(Sysno::unlinkat, libc::AT_FDCWD, path.as_ptr(), 0) };
+    trace!("unlinkat(AT_FDCWD, {}, 0)", Str::c(path) => &ret; "{why}");
+    ret.map(drop)
+}
+
+/// chroot(2): make `path` the caller's root directory, where `/` begins
+/// for it from now on.
+pub fn chroot(path: &CStr, why: &str) -> Result<(), Errno> {
+    // SAFETY: `path` is NUL-terminated.
+    let ret = unsafe { syscall!(Sysno::chroot, path.as_ptr()) };
+    trace!("chroot({})", Str::c(path) => &ret; "{why}");
+    ret.map(drop)
+}
+
+/// fchdir(2): make the directory open as `fd` the caller's working
+/// directory.
+pub fn fchdir(fd: i32, why: &str) -> Result<(), Errno> {
+    // SAFETY: fchdir touches no memory of ours.
+    let ret = unsafe { syscall!(Sysno::fchdir, fd) };
+    trace!("fchdir({fd})" => &ret; "{why}");
     ret.map(drop)
 }
 

@@ -262,8 +262,16 @@ fn compare(dir: &Path, stderr: &str) {
         .map(|(pid, p)| (*pid, p))
         .unwrap_or_else(|| panic!("no child lines in:\n{stderr}"));
     let own_pid_ns = clone.args.contains("CLONE_NEWPID");
+    // Born in a joined PID namespace (`--join`), it has a pid of that
+    // namespace, which only it knows.
+    let joined_pid_ns = first
+        .calls
+        .iter()
+        .any(|c| c.name == "setns" && c.args.contains("CLONE_NEWPID"));
     let expected = if own_pid_ns { 1 } else { child };
-    assert_eq!(child_traced.0, expected, "the child's pid as it sees it");
+    if !joined_pid_ns {
+        assert_eq!(child_traced.0, expected, "the child's pid as it sees it");
+    }
     let calls = &child_traced.1.calls;
     let made = parse_strace(&dir.join(format!("t.{child}")));
     let window = &made[..calls.len().min(made.len())];
@@ -576,4 +584,126 @@ fn a_new_root_is_traced_bind_pivot_root_and_detach() {
         stderr.contains("execve(\"/bin/true\""),
         "found in the new root:\n{stderr}"
     );
+}
+
+/// The launcher alone, for a run that clones no child (`--unkeep`): every
+/// call it made after the execve that started it, traced, in order.
+fn compare_launcher(dir: &Path, stderr: &str) {
+    let traced = parse_trace(stderr);
+    let (&launcher, first) = traced
+        .iter()
+        .find(|(_, p)| p.role == "launcher")
+        .unwrap_or_else(|| panic!("no launcher lines in:\n{stderr}"));
+    let made = parse_strace(&dir.join(format!("t.{launcher}")));
+    assert_eq!(
+        made[0].name, "execve",
+        "strace's first line is nsclone's exec"
+    );
+    assert!(
+        first.calls == made[1..],
+        "launcher:\n{}",
+        side_by_side(&first.calls, &made[1..])
+    );
+}
+
+#[test]
+fn keeping_joining_and_releasing_are_traced() {
+    if !can_strace("keeping_joining_and_releasing_are_traced") {
+        return;
+    }
+    let _host = Host::guard();
+    // In a mount namespace of its own, so that the kept files' mounts do
+    // not show in the host's table while other tests check it: three runs
+    // of nsclone under strace, each with its own files.
+    let dirs = ["keep", "join", "unkeep"].map(scratch);
+    let kept = scratch("kept");
+    let run = |dir: &Path, args: &str| {
+        format!(
+            "strace -ff -qq -e signal=none -s 4096 -o {d}/t {NSCLONE} --trace -q {args} 2>{d}/err",
+            d = dir.display()
+        )
+    };
+    let script = [
+        run(
+            &dirs[0],
+            &format!("-H kept -n -i --keep {} true", kept.display()),
+        ),
+        run(&dirs[1], &format!("--join {} hostname", kept.display())),
+        run(&dirs[2], &format!("--unkeep {}", kept.display())),
+    ]
+    .join(" && ");
+    let status = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .env("PATH", PATH)
+        .current_dir(&kept)
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    let err = |dir: &Path| std::fs::read_to_string(dir.join("err")).unwrap();
+    compare(&dirs[0], &err(&dirs[0]));
+    compare(&dirs[1], &err(&dirs[1]));
+    compare_launcher(&dirs[2], &err(&dirs[2]));
+    let keep = err(&dirs[0]);
+    for expected in [
+        "] openat(AT_FDCWD, \"/proc/",
+        "O_RDONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0444) = ",
+        "\", NULL, MS_BIND, NULL) = 0  # the bind mount is a reference",
+    ] {
+        assert!(keep.contains(expected), "{expected:?} in:\n{keep}");
+    }
+    let join = err(&dirs[1]);
+    for expected in [
+        "ioctl(3, NS_GET_NSTYPE) = ",
+        "setns(3, CLONE_NEWIPC) = 0",
+        "setns(5, CLONE_NEWUTS) = 0",
+        "# back to our own, now that the child is born",
+    ] {
+        assert!(join.contains(expected), "{expected:?} in:\n{join}");
+    }
+    let unkeep = err(&dirs[2]);
+    for expected in ["umount2(", ", MNT_DETACH) = 0", "unlinkat(AT_FDCWD, "] {
+        assert!(unkeep.contains(expected), "{expected:?} in:\n{unkeep}");
+    }
+}
+
+#[test]
+fn joining_a_running_process_is_traced() {
+    if !can_strace("joining_a_running_process_is_traced") {
+        return;
+    }
+    let _host = Host::guard();
+    // A target with its own PID, mount and UTS namespaces.
+    let mut target = Command::new(NSCLONE)
+        .args(["-q", "-H", "target", "--pid", "--mount-proc", "sleep", "60"])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let children = format!("/proc/{0}/task/{0}/children", target.id());
+    let start = std::time::Instant::now();
+    let pid = loop {
+        let pid = std::fs::read_to_string(&children).unwrap_or_default();
+        let pid = pid.split_whitespace().next().map(str::to_owned);
+        if let Some(pid) = pid {
+            if std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n") {
+                break pid;
+            }
+        }
+        assert!(start.elapsed() < common::DEADLINE, "the target never ran");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let out = check("joinpid", &["--trace", "-q", "--join", &pid, "hostname"]);
+    let _ = target.kill();
+    let _ = target.wait();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "target\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        &format!("pidfd_open({pid}, 0) = 3"),
+        "setns(3, CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID) = 0",
+        "O_RDONLY|O_CLOEXEC|O_PATH|O_DIRECTORY) = ",
+        "fchdir(",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} in:\n{stderr}");
+    }
 }

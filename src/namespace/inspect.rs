@@ -232,10 +232,13 @@ impl Snapshot {
     /// Ask the kernel about the namespace open as `fd`, and visit its
     /// owner and parent.
     fn describe(&mut self, fd: &Fd, id: NsId, expected: Namespace) -> NsInfo {
-        let kind = sys::ioctl_ns_type(fd.raw())
-            .ok()
-            .and_then(type_of_flag)
-            .unwrap_or(expected);
+        let kind = sys::ioctl_ns_type(
+            fd.raw(),
+            "what this file is: the kernel's word, not its name's",
+        )
+        .ok()
+        .and_then(type_of_flag)
+        .unwrap_or(expected);
         let owner = self.relative(sys::ioctl_ns_userns(fd.raw()), Namespace::User);
         let parent = match kind {
             Namespace::Pid | Namespace::User => {

@@ -366,7 +366,8 @@ impl ForChildren {
     pub fn restore(mut self) -> Result<(), (Step, Errno)> {
         match self.previous.take() {
             Some(previous) => {
-                sys::setns(previous.raw(), libc::CLONE_NEWTIME).map_err(|e| (Step::Restore, e))
+                let why = "back to our old time_for_children: later children stay out";
+                sys::setns(previous.raw(), libc::CLONE_NEWTIME, why).map_err(|e| (Step::Restore, e))
             }
             None => Ok(()),
         }
@@ -376,7 +377,8 @@ impl ForChildren {
 impl Drop for ForChildren {
     fn drop(&mut self) {
         if let Some(previous) = self.previous.take() {
-            let _ = sys::setns(previous.raw(), libc::CLONE_NEWTIME);
+            let why = "undone: a step failed before clone";
+            let _ = sys::setns(previous.raw(), libc::CLONE_NEWTIME, why);
         }
     }
 }
@@ -384,7 +386,7 @@ impl Drop for ForChildren {
 /// Whether the calling process has a single thread: `/proc/self/task` has
 /// one directory per thread, and a directory's link count is 2 plus its
 /// subdirectories.
-fn single_threaded() -> bool {
+pub(crate) fn single_threaded() -> bool {
     sys::stat(c"/proc/self/task").is_ok_and(|st| st.st_nlink == 3)
 }
 

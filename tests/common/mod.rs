@@ -137,6 +137,31 @@ impl Host {
         assert_eq!(&Host::snapshot(), self, "the host changed");
     }
 
+    /// Panic unless the host differs from this snapshot by exactly the
+    /// mount points `extra`, added (the bind mounts `--keep` makes, which
+    /// change the host's mount table by design until released).
+    pub fn assert_unchanged_but_mounts(&self, extra: &[&std::path::Path]) {
+        let mut mounts = self.mounts.clone();
+        for path in extra {
+            let path = path.to_str().expect("a path in UTF-8");
+            assert!(
+                !path.contains([' ', '\t', '\n', '\\']),
+                "{path:?}: as mountinfo escapes it"
+            );
+            assert!(mounts.insert(path.to_owned()), "{path} was mounted before");
+        }
+        let expected = Host {
+            hostname: self.hostname.clone(),
+            mounts,
+            interfaces: self.interfaces.clone(),
+        };
+        assert_eq!(
+            Host::snapshot(),
+            expected,
+            "the host changed, but for {extra:?}"
+        );
+    }
+
     /// A snapshot that checks itself when dropped: `let _host =
     /// Host::guard();` first in a test asserts, however the test ends, that
     /// the host is as it was. (Not while the test is already failing: a
@@ -148,6 +173,13 @@ impl Host {
 
 /// See [`Host::guard`].
 pub struct HostGuard(Host);
+
+impl HostGuard {
+    /// [`Host::assert_unchanged_but_mounts`], against the guard's snapshot.
+    pub fn assert_unchanged_but_mounts(&self, extra: &[&std::path::Path]) {
+        self.0.assert_unchanged_but_mounts(extra);
+    }
+}
 
 impl Drop for HostGuard {
     fn drop(&mut self) {
