@@ -190,11 +190,14 @@ fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStat
         announce_namespaces(options, &checked, ids);
     }
     let new = checked.namespaces();
+    let joined = checked
+        .joined()
+        .map_or(Namespaces::EMPTY, |(types, _)| types);
     let announce = |pid| {
         if let Some(view) = options.show_ns {
             let text = match view {
-                ShowNs::Table => show::table(pid),
-                ShowNs::Tree => show::tree(pid),
+                ShowNs::Table => show::table(pid, joined),
+                ShowNs::Tree => show::tree(pid, joined),
             };
             runtime::write_text(text.as_bytes());
             if new.contains(Namespace::Time) && new.contains(Namespace::User) && !options.quiet {

@@ -27,20 +27,20 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 
 use crate::namespace::inspect::{NsInfo, Process, Relative, Snapshot};
-use crate::namespace::{LINKS, Namespace, NsId};
+use crate::namespace::{LINKS, Namespace, Namespaces, NsId};
 use crate::strace::Dev;
 use crate::sys::Pid;
 
 /// `--show-ns`: the table of the caller, the launcher, and its child
-/// `child`.
-pub fn table(child: Pid) -> String {
-    table_of(&Snapshot::of_self_and(&[child]))
+/// `child`, whose namespaces of the types `joined` were joined, not made.
+pub fn table(child: Pid, joined: Namespaces) -> String {
+    View::new(&Snapshot::of_self_and(&[child]), joined).table()
 }
 
 /// `--show-ns=tree`: the tree of the caller, the launcher, and its child
-/// `child`.
-pub fn tree(child: Pid) -> String {
-    tree_of(&Snapshot::of_self_and(&[child]))
+/// `child`, whose namespaces of the types `joined` were joined.
+pub fn tree(child: Pid, joined: Namespaces) -> String {
+    View::new(&Snapshot::of_self_and(&[child]), joined).tree()
 }
 
 /// The table of a snapshot of the launcher and the child (in that order).
@@ -60,62 +60,69 @@ pub fn tree(child: Pid) -> String {
 /// nsclone: ...
 /// ```
 pub fn table_of(snapshot: &Snapshot) -> String {
-    let view = View::new(snapshot);
-    let (launcher, child) = (view.launcher, view.child);
-    let cell = |process: &Process, name: &str| -> String {
-        match process.links.iter().find(|(link, _)| *link == name) {
-            Some((_, Ok(id))) => view.name(*id),
-            Some((_, Err(errno))) => format!("({})", errno.name().unwrap_or("?")),
-            None => String::new(),
-        }
-    };
-    let rows: Vec<(&str, String, String, String)> = LINKS
-        .iter()
-        .map(|&name| {
-            let owner = match child.link(name).and_then(|id| snapshot.get(id)) {
-                Some(ns) if ns.kind == Namespace::User && ns.is_initial() => {
-                    "none: the initial one".to_string()
-                }
-                Some(ns) => view.relative(ns.owner),
+    View::new(snapshot, Namespaces::EMPTY).table()
+}
+
+impl View<'_> {
+    fn table(&self) -> String {
+        let view = self;
+        let snapshot = self.snapshot;
+        let (launcher, child) = (view.launcher, view.child);
+        let cell = |process: &Process, name: &str| -> String {
+            match process.links.iter().find(|(link, _)| *link == name) {
+                Some((_, Ok(id))) => view.name(*id),
+                Some((_, Err(errno))) => format!("({})", errno.name().unwrap_or("?")),
                 None => String::new(),
-            };
-            (name, cell(launcher, name), cell(child, name), owner)
-        })
-        .collect();
-    let name_w = LINKS.iter().map(|n| n.len()).max().unwrap_or(0);
-    let link_w = rows
-        .iter()
-        .map(|(_, p, c, _)| p.len().max(c.len()))
-        .max()
-        .unwrap_or(0);
-    let mut out = format!(
-        "nsclone: /proc/PID/ns of the launcher (pid {}) and the child (pid {}), and owners:\n",
-        launcher.pid, child.pid
-    );
-    let _ = writeln!(
-        out,
-        "    {:<name_w$}  {:<link_w$}  {:<link_w$}  owner",
-        "namespace", "launcher", "child"
-    );
-    for (name, p, c, owner) in &rows {
-        let mark = if p == c { ' ' } else { '*' };
-        let line = format!("  {mark} {name:<name_w$}  {p:<link_w$}  {c:<link_w$}  {owner}");
-        let _ = writeln!(out, "{}", line.trim_end());
+            }
+        };
+        let rows: Vec<(&str, String, String, String)> = LINKS
+            .iter()
+            .map(|&name| {
+                let owner = match child.link(name).and_then(|id| snapshot.get(id)) {
+                    Some(ns) if ns.kind == Namespace::User && ns.is_initial() => {
+                        "none: the initial one".to_string()
+                    }
+                    Some(ns) => view.relative(ns.owner),
+                    None => String::new(),
+                };
+                (name, cell(launcher, name), cell(child, name), owner)
+            })
+            .collect();
+        let name_w = LINKS.iter().map(|n| n.len()).max().unwrap_or(0);
+        let link_w = rows
+            .iter()
+            .map(|(_, p, c, _)| p.len().max(c.len()))
+            .max()
+            .unwrap_or(0);
+        let mut out = format!(
+            "nsclone: /proc/PID/ns of the launcher (pid {}) and the child (pid {}), and owners:\n",
+            launcher.pid, child.pid
+        );
+        let _ = writeln!(
+            out,
+            "    {:<name_w$}  {:<link_w$}  {:<link_w$}  owner",
+            "namespace", "launcher", "child"
+        );
+        for (name, p, c, owner) in &rows {
+            let mark = if p == c { ' ' } else { '*' };
+            let line = format!("  {mark} {name:<name_w$}  {p:<link_w$}  {c:<link_w$}  {owner}");
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+        // What the rows cannot hold: the hierarchies, the owners' uids, the
+        // command's pids, and the device of the identities.
+        let notes: Vec<(String, String)> = [Namespace::User, Namespace::Pid]
+            .iter()
+            .flat_map(|&kind| view.in_both().filter(move |ns| ns.kind == kind))
+            .map(|ns| (view.name(ns.id), view.about(ns, true)))
+            .collect();
+        let note_w = notes.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        for (name, about) in &notes {
+            let _ = writeln!(out, "    {name:<note_w$}  {about}");
+        }
+        let _ = writeln!(out, "    {}", view.devices());
+        view.summary(&mut out);
+        out
     }
-    // What the rows cannot hold: the hierarchies, the owners' uids, the
-    // command's pids, and the device of the identities.
-    let notes: Vec<(String, String)> = [Namespace::User, Namespace::Pid]
-        .iter()
-        .flat_map(|&kind| view.in_both().filter(move |ns| ns.kind == kind))
-        .map(|ns| (view.name(ns.id), view.about(ns, true)))
-        .collect();
-    let note_w = notes.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-    for (name, about) in &notes {
-        let _ = writeln!(out, "    {name:<note_w$}  {about}");
-    }
-    let _ = writeln!(out, "    {}", view.devices());
-    view.summary(&mut out);
-    out
 }
 
 /// The tree of a snapshot of the launcher and the child (in that order).
@@ -133,56 +140,62 @@ pub fn table_of(snapshot: &Snapshot) -> String {
 /// nsclone: ...
 /// ```
 pub fn tree_of(snapshot: &Snapshot) -> String {
-    let view = View::new(snapshot);
-    // Each line: its mark, the drawing and the namespace, who is in it,
-    // and what else is known.
-    let mut lines: Vec<(char, String, &str, String)> = Vec::new();
-    for root in view.roots() {
-        let (head, about) = match root {
-            Root::Namespace(ns) => (view.name(ns.id), view.about(ns, false)),
-            Root::Beyond(relative) => (
-                String::from("user:[?]"),
-                format!("the owner of those below: {}", view.relative(relative)),
-            ),
-        };
-        let mark = match root {
-            Root::Namespace(ns) if view.is_new(ns.id) => '*',
-            _ => ' ',
-        };
-        let who = match root {
-            Root::Namespace(ns) => view.who(ns.id),
-            Root::Beyond(_) => "",
-        };
-        lines.push((mark, head, who, about));
-        let children = match root {
-            Root::Namespace(ns) => view.children(ns),
-            Root::Beyond(relative) => view.beyond(relative),
-        };
-        view.draw(&children, "", &mut lines);
-    }
-    let head_w = lines
-        .iter()
-        .map(|(_, h, _, _)| h.chars().count())
-        .max()
-        .unwrap_or(0);
-    let who_w = lines.iter().map(|(_, _, w, _)| w.len()).max().unwrap_or(0);
-    let mut out = format!(
-        "nsclone: the namespaces of the launcher (pid {}) and the child (pid {}), by owner:\n",
-        view.launcher.pid, view.child.pid
-    );
-    for (mark, head, who, about) in &lines {
-        let pad = head_w - head.chars().count();
-        let line = format!("  {mark} {head}{:pad$}  {who:<who_w$}  {about}", "");
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
-    let _ = writeln!(
-        out,
-        "    * the child's new namespaces; each hangs under the user namespace that owns it,\n      \
+    View::new(snapshot, Namespaces::EMPTY).tree()
+}
+
+impl View<'_> {
+    fn tree(&self) -> String {
+        let view = self;
+        // Each line: its mark, the drawing and the namespace, who is in it,
+        // and what else is known.
+        let mut lines: Vec<(char, String, &str, String)> = Vec::new();
+        for root in view.roots() {
+            let (head, about) = match root {
+                Root::Namespace(ns) => (view.name(ns.id), view.about(ns, false)),
+                Root::Beyond(relative) => (
+                    String::from("user:[?]"),
+                    format!("the owner of those below: {}", view.relative(relative)),
+                ),
+            };
+            let mark = match root {
+                Root::Namespace(ns) if view.is_new(ns.id) => '*',
+                _ => ' ',
+            };
+            let who = match root {
+                Root::Namespace(ns) => view.who(ns.id),
+                Root::Beyond(_) => "",
+            };
+            lines.push((mark, head, who, about));
+            let children = match root {
+                Root::Namespace(ns) => view.children(ns),
+                Root::Beyond(relative) => view.beyond(relative),
+            };
+            view.draw(&children, "", &mut lines);
+        }
+        let head_w = lines
+            .iter()
+            .map(|(_, h, _, _)| h.chars().count())
+            .max()
+            .unwrap_or(0);
+        let who_w = lines.iter().map(|(_, _, w, _)| w.len()).max().unwrap_or(0);
+        let mut out = format!(
+            "nsclone: the namespaces of the launcher (pid {}) and the child (pid {}), by owner:\n",
+            view.launcher.pid, view.child.pid
+        );
+        for (mark, head, who, about) in &lines {
+            let pad = head_w - head.chars().count();
+            let line = format!("  {mark} {head}{:pad$}  {who:<who_w$}  {about}", "");
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+        let _ = writeln!(
+            out,
+            "    * the child's new namespaces; each hangs under the user namespace that owns it,\n      \
          a PID namespace under its parent PID namespace if both have the same owner"
-    );
-    let _ = writeln!(out, "    {}", view.devices());
-    view.summary(&mut out);
-    out
+        );
+        let _ = writeln!(out, "    {}", view.devices());
+        view.summary(&mut out);
+        out
+    }
 }
 
 /// A top line of the tree.
@@ -201,14 +214,17 @@ struct View<'a> {
     snapshot: &'a Snapshot,
     launcher: &'a Process,
     child: &'a Process,
+    /// The types whose namespace the child was given by joining.
+    joined: Namespaces,
 }
 
 impl<'a> View<'a> {
-    fn new(snapshot: &'a Snapshot) -> View<'a> {
+    fn new(snapshot: &'a Snapshot, joined: Namespaces) -> View<'a> {
         View {
             snapshot,
             launcher: &snapshot.processes[0],
             child: &snapshot.processes[1],
+            joined,
         }
     }
 
@@ -402,23 +418,34 @@ impl<'a> View<'a> {
     /// The last lines: which namespaces are the child's own, and what
     /// their owner lets the command do.
     fn summary(&self, out: &mut String) {
-        let own: Vec<&str> = LINKS
+        let differ: Vec<&str> = LINKS
             .iter()
             .copied()
             .filter(|&name| !name.ends_with("_for_children"))
             .filter(|&name| self.child.link(name) != self.launcher.link(name))
             .collect();
-        let shares = match Namespace::ALL.len() - own.len() {
+        let joined = |name: &str| self.joined.iter().any(|ns| ns.name() == name);
+        let (entered, own): (Vec<&str>, Vec<&str>) = differ.iter().partition(|&&n| joined(n));
+        let shares = match Namespace::ALL.len() - differ.len() {
             0 => "none".to_string(),
             1 => "the other one".to_string(),
             n => format!("the other {n}"),
         };
-        let summary = match own.as_slice() {
-            [] => "the child shares every namespace with the launcher".to_string(),
-            [one] => format!("the child has its own {one} namespace and shares {shares}"),
-            many => format!(
+        let summary = match (own.as_slice(), entered.as_slice()) {
+            ([], []) => "the child shares every namespace with the launcher".to_string(),
+            ([one], []) => format!("the child has its own {one} namespace and shares {shares}"),
+            (many, []) => format!(
                 "the child has its own {} namespaces and shares {shares}",
                 and_list(many)
+            ),
+            ([], joined) => format!(
+                "the child is in the joined {} and shares {shares}",
+                kinds(joined)
+            ),
+            (own, joined) => format!(
+                "the child has its own {}, is in the joined {} and shares {shares}",
+                kinds(own),
+                kinds(joined)
             ),
         };
         let _ = writeln!(out, "nsclone: {summary}");
@@ -467,6 +494,14 @@ impl<'a> View<'a> {
     }
 }
 
+/// `uts namespace`, `pid and uts namespaces`.
+fn kinds(names: &[&str]) -> String {
+    match names {
+        [one] => format!("{one} namespace"),
+        many => format!("{} namespaces", and_list(many)),
+    }
+}
+
 /// `a`, `a and b`, `a, b and c`.
 fn and_list(words: &[&str]) -> String {
     match words {
@@ -486,7 +521,7 @@ mod tests {
     #[test]
     fn a_process_shares_every_namespace_with_itself() {
         let me = std::process::id() as Pid;
-        let table = table(me);
+        let table = table(me, Namespaces::EMPTY);
         assert!(table.contains("uts:["), "{table}");
         assert!(!table.lines().any(|l| l.starts_with("  * ")), "{table}");
         assert!(table.lines().all(|l| l == l.trim_end()), "{table}");
@@ -501,7 +536,7 @@ mod tests {
                 .unwrap();
             assert_eq!(row.matches(target).count(), 2, "{name}: {table}");
         }
-        let tree = tree(me);
+        let tree = tree(me, Namespaces::EMPTY);
         assert!(tree.lines().all(|l| l == l.trim_end()), "{tree}");
         assert!(!tree.lines().any(|l| l.starts_with("  * ")), "{tree}");
     }
