@@ -14,11 +14,13 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
-use common::{Host, nsclone, privileged, skip, stderr, stdout, tempdir};
+use common::{
+    Host, NOBODY, executable_by_nobody, nsclone, privileged, skip, stderr, stdout, tempdir,
+    unprivileged_user_namespaces,
+};
 
 /// Who runs nsclone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,9 +32,6 @@ enum Who {
 }
 
 use Who::{Invoker, Nobody};
-
-/// setpriv's arguments that drop every privilege.
-const NOBODY: [&str; 3] = ["--reuid=65534", "--regid=65534", "--clear-groups"];
 
 /// Whether `test` can run as `who`, saying loudly why not.
 fn can_run(who: Who, test: &str) -> bool {
@@ -47,42 +46,6 @@ fn can_run(who: Who, test: &str) -> bool {
             Err(why) => skip(&format!("{test} (as uid 65534)"), why),
         },
     }
-}
-
-/// Whether this kernel lets uid 65534 create a user namespace, asked of
-/// util-linux's unshare so that a broken nsclone cannot skip its own tests.
-fn unprivileged_user_namespaces() -> Result<(), &'static str> {
-    static ANSWER: OnceLock<Result<(), &'static str>> = OnceLock::new();
-    *ANSWER.get_or_init(|| {
-        let probe = Command::new("setpriv")
-            .args(NOBODY)
-            .args(["unshare", "--user", "true"])
-            .current_dir("/")
-            .output();
-        match probe {
-            Err(_) => Err("setpriv is not installed (util-linux)"),
-            Ok(out) if out.status.success() => Ok(()),
-            Ok(_) => Err("this kernel refuses unprivileged user namespaces \
-                          (sysctl, or AppArmor's restriction)"),
-        }
-    })
-}
-
-/// `path`, or a copy that uid 65534 can execute, when `path` lies in a
-/// directory it cannot enter (a checkout under /root, say). The copy's
-/// directory is removed when the returned guard is dropped.
-fn executable_by_nobody(path: &Path) -> (PathBuf, Option<tempfile::TempDir>) {
-    let others_may = |p: &Path, bit| std::fs::metadata(p).is_ok_and(|m| m.mode() & bit != 0);
-    let reachable = path.ancestors().skip(1).all(|dir| others_may(dir, 0o001));
-    if reachable && others_may(path, 0o001) && others_may(path, 0o004) {
-        return (path.to_owned(), None);
-    }
-    let dir = tempdir();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let copy = dir.path().join(path.file_name().unwrap());
-    std::fs::copy(path, &copy).unwrap();
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (copy, Some(dir))
 }
 
 /// nsclone as `who`, ready for arguments; for [`Nobody`], `--user` is added.
