@@ -510,7 +510,10 @@ fn rootless_join_pid_enters_its_user_namespace_first() {
     assert!(said.contains("  * pid "), "only pid differs: {said}");
     assert!(said.contains("shares the other 7"), "{said}");
     // Joined, not made: the summary says so.
-    assert!(said.contains("the child is in the joined pid namespace"), "{said}");
+    assert!(
+        said.contains("the child is in the joined pid namespace"),
+        "{said}"
+    );
     assert!(!said.contains("has its own"), "{said}");
 }
 
