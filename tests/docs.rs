@@ -23,8 +23,9 @@
 //! # How output is compared
 //! - Numbers that change from run to run are masked on both sides: pids
 //!   (after `launcher[`, `child[`, `pid `, `si_pid=`, `kill(`, `wait4(`,
-//!   `/proc/`, `NSpid:`, and clone's and wait4's results), addresses and
-//!   keys (`0x` and 8 or more hex digits), inodes (9 digits or more, or
+//!   `pidfd_open(`, `/proc/`, `NSpid:`, thread ids after `task/`, and
+//!   clone's and wait4's results), addresses and keys (`0x` and 8 or
+//!   more hex digits), inodes (9 digits or more, or
 //!   after `pipe:[`), device numbers (`device 0:4`, `makedev(0, 0x4)`: the
 //!   nsfs device is numbered at boot) and decimals such as durations
 //!   (`0.02s`, `/proc/uptime`). Within a block, each distinct value becomes its own
@@ -99,11 +100,11 @@ fn can_run(test: &str) -> bool {
 
 /// The programs the sessions and the docs' commands need (util-linux,
 /// bsdutils, strace, make, iproute2, procps, psmisc, busybox-static for
-/// `make container`; gcc and binutils for the programs docs/start.md builds
-/// and takes apart).
-const TOOLS: [&str; 14] = [
-    "unshare", "script", "setpriv", "ipcmk", "findmnt", "strace", "make", "ip", "ps", "pstree",
-    "busybox", "cc", "readelf", "objdump",
+/// `make container`; gcc and binutils for the programs docs/start.md and
+/// docs/life.md build and take apart).
+const TOOLS: [&str; 16] = [
+    "unshare", "nsenter", "lsns", "script", "setpriv", "ipcmk", "findmnt", "strace", "make", "ip",
+    "ps", "pstree", "busybox", "cc", "readelf", "objdump",
 ];
 
 /// Build nsclone with `--release` once per test run, and write the shell's
@@ -412,17 +413,19 @@ impl Masker {
     }
 }
 
-/// The words after which a number is a pid.
-const PID_CONTEXTS: [&str; 9] = [
+/// The words after which a number is a pid (or a thread id, after `task/`).
+const PID_CONTEXTS: [&str; 11] = [
     "launcher[",
     "child[",
     "pid ",
     "si_pid=",
     "kill(",
     "wait4(",
+    "pidfd_open(",
     "/proc/",
     "[pid ",
     "NSpid:\t",
+    "task/",
 ];
 
 /// Find in `line` what changes from run to run (see the module
@@ -1060,6 +1063,11 @@ fn masking_keeps_what_matters() {
     assert_eq!(mask("getpid() = 4711"), "getpid() = PID1");
     assert_eq!(mask("v1.2"), "v1.2");
     assert_eq!(mask("NSpid:\t4712\t1"), "NSpid:\tPID1\t1");
+    assert_eq!(mask("pidfd_open(4712, 0) = 3"), "pidfd_open(PID1, 0) = 3");
+    assert_eq!(
+        mask("/proc/4711/task/4711 /proc/4711/task/4712"),
+        "/proc/PID1/task/PID1 /proc/PID1/task/PID2"
+    );
 }
 
 #[test]

@@ -228,24 +228,7 @@ fn a_chroot_into_a_subdirectory_does_not_climb_out() {
 /// stops only at the root, never met on the way up), then chroot(".").
 /// Prints `escaped` and exits 0 if `argv[1]`, a path of the host, can then
 /// be seen; `stayed` and 1 if not.
-const ESCAPE_C: &str = r#"
-#include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-int main(int argc, char **argv) {
-    struct stat st;
-    int i;
-    if (argc != 2) return 2;
-    mkdir("/tmp/escape", 0755);
-    if (chroot("/tmp/escape") != 0) { perror("chroot"); return 2; }
-    for (i = 0; i < 64; i++) chdir("..");
-    if (chroot(".") != 0) { perror("chroot ."); return 2; }
-    if (stat(argv[1], &st) == 0) { puts("escaped"); return 0; }
-    puts("stayed");
-    return 1;
-}
-"#;
+const ESCAPE_C: &str = include_str!("escape.c");
 
 /// Compile [`ESCAPE_C`], static (the tree has no libc), into `bin`.
 fn compile_escape(bin: &Path) -> Result<PathBuf, String> {
