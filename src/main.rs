@@ -302,8 +302,8 @@ fn unkeep(options: &Options, dir: &[u8]) -> ! {
         Ok(released) => {
             if !options.quiet {
                 runtime::say(format_args!(
-                    "nsclone: released the namespaces kept in {} ({}): with no reference \
-                     left, the kernel frees them",
+                    "nsclone: released the namespaces kept in {} ({}): the kernel frees each \
+                     one nothing else refers to",
                     Quoted(dir),
                     Joined(released.iter().map(|ns| ns.name().as_bytes()))
                 ));

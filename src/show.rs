@@ -187,10 +187,14 @@ impl View<'_> {
             let line = format!("  {mark} {head}{:pad$}  {who:<who_w$}  {about}", "");
             let _ = writeln!(out, "{}", line.trim_end());
         }
+        let marked = match view.joined.is_empty() {
+            true => "new",
+            false => "new or joined",
+        };
         let _ = writeln!(
             out,
-            "    * the child's new namespaces; each hangs under the user namespace that owns it,\n      \
-         a PID namespace under its parent PID namespace if both have the same owner"
+            "    * the child's {marked} namespaces; each hangs under the user namespace that owns \
+             it,\n      a PID namespace under its parent PID namespace if both have the same owner"
         );
         let _ = writeln!(out, "    {}", view.devices());
         view.summary(&mut out);

@@ -515,6 +515,14 @@ fn rootless_join_pid_enters_its_user_namespace_first() {
         "{said}"
     );
     assert!(!said.contains("has its own"), "{said}");
+    // The tree's legend names the marked rows for what they are.
+    let out = ns_nobody(&["--show-ns=tree", "--join", &target.pid(), "true"]);
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("* the child's new or joined namespaces"),
+        "{said}"
+    );
 }
 
 #[test]

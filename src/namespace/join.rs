@@ -349,7 +349,7 @@ impl Join {
                         }
                         (Namespace::Pid, _) => "only for our children: our own pid stays",
                         (Namespace::Mount, _) => "and our root and cwd become its /",
-                        _ => "",
+                        _ => "one file, one type: the type checked when it was opened",
                     };
                     let only = Namespaces::EMPTY.with(*ns);
                     sys::setns(file.raw(), ns.flag(), why).map_err(failed(only))?;
