@@ -31,13 +31,16 @@ build:
 
 # As root, the namespaces are created directly. As anyone else, --user is
 # added: the child gets a user namespace of its own, where it has the
-# capabilities the other namespaces need (if the kernel allows it).
-run: build
-	@user=; \
+# capabilities the other namespaces need (if the kernel allows it). A shell
+# fragment that sets $user, for `make run` and `make container`.
+ROOTLESS = user=; \
 	if [ "$$(id -u)" -ne 0 ]; then \
 		user=--user; \
-		echo "make run: not root, so adding --user: you are root (uid 0) only inside the new user namespace" >&2; \
-	fi; \
+		echo "make $@: not root, so adding --user: you are root (uid 0) only inside the new user namespace" >&2; \
+	fi
+
+run: build
+	@$(ROOTLESS); \
 	set -- $(BIN) --show-ns --hostname '$(NEW_HOSTNAME)' $$user $(FLAGS) $(CMD); \
 	echo "$$*"; \
 	exec "$$@"
@@ -49,11 +52,7 @@ run: build
 # whatever the shell would pick.
 container: build $(ROOT)/bin/sh
 	@echo "make container: the root file system is $(ROOT)"
-	@user=; \
-	if [ "$$(id -u)" -ne 0 ]; then \
-		user=--user; \
-		echo "make container: not root, so adding --user: you are root (uid 0) only inside the new user namespace" >&2; \
-	fi; \
+	@$(ROOTLESS); \
 	set -- $(BIN) --root $(ROOT) --pid --net --hostname box $$user $(FLAGS) $(CMD); \
 	echo "$$*"; \
 	PS1='# ' exec "$$@"
