@@ -367,14 +367,6 @@ fn openat(path: &CStr, flags: i32, why: &str) -> Result<Fd, Errno> {
     ret.map(|fd| Fd(fd as i32))
 }
 
-/// fcntl(2) `F_GETFD`: the descriptor's flags; `EBADF` if `fd` is not open.
-pub fn fcntl_getfd(fd: i32, why: &str) -> Result<i32, Errno> {
-    // SAFETY: F_GETFD reads the descriptor's flags and touches no memory.
-    let ret = unsafe { syscall!(Sysno::fcntl, fd, libc::F_GETFD) };
-    trace!("fcntl({fd}, F_GETFD)" => &ret; "{why}");
-    ret.map(|flags| flags as i32)
-}
-
 /// fstat(2): the metadata of an open file.
 pub fn fstat(fd: i32) -> Result<libc::stat, Errno> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
