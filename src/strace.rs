@@ -367,9 +367,7 @@ impl fmt::Display for StatShort<'_> {
         }
         write!(f, "0{:03o}", mode & 0o777)?;
         if kind == libc::S_IFCHR || kind == libc::S_IFBLK {
-            let dev = self.0.st_rdev;
-            let (major, minor) = (libc::major(dev), libc::minor(dev));
-            write!(f, ", st_rdev=makedev({major:#x}, {minor:#x}), ...}}")
+            write!(f, ", st_rdev={}, ...}}", Dev(self.0.st_rdev))
         } else {
             write!(f, ", st_size={}, ...}}", self.0.st_size)
         }
@@ -671,6 +669,12 @@ mod tests {
         assert_eq!(
             show(StatShort(&null)),
             "{st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}"
+        );
+        let mut major_0 = null;
+        major_0.st_rdev = libc::makedev(0, 4);
+        assert_eq!(
+            show(StatShort(&major_0)),
+            "{st_mode=S_IFCHR|0666, st_rdev=makedev(0, 0x4), ...}"
         );
         let mut dir = null;
         dir.st_mode = libc::S_IFDIR | libc::S_ISVTX | 0o777;
