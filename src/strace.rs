@@ -456,11 +456,21 @@ pub struct Signal(pub i32);
 
 impl fmt::Display for Signal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // strace's names: SIGRTMIN for 32, then SIGRT_1 and on.
+        write!(f, "SIG{}", Abbrev(self.0))
+    }
+}
+
+/// A signal's name without `SIG`, as strace writes it in a set: `TERM`.
+/// Past the standard signals, strace's names: `RTMIN` for 32, then `RT_1`
+/// and on.
+struct Abbrev(i32);
+
+impl fmt::Display for Abbrev {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            1..=31 => f.write_str(signal::name(self.0)),
-            32 => f.write_str("SIGRTMIN"),
-            sig => write!(f, "SIGRT_{}", sig - 32),
+            1..=31 => f.write_str(&signal::name(self.0)[3..]),
+            32 => f.write_str("RTMIN"),
+            sig => write!(f, "RT_{}", sig - 32),
         }
     }
 }
@@ -487,11 +497,7 @@ impl fmt::Display for Sigset {
                 f.write_char(' ')?;
             }
             first = false;
-            match sig {
-                1..=31 => f.write_str(&signal::name(sig)[3..])?,
-                32 => f.write_str("RTMIN")?,
-                _ => write!(f, "RT_{}", sig - 32)?,
-            }
+            write!(f, "{}", Abbrev(sig))?;
         }
         f.write_char(']')
     }
@@ -744,6 +750,10 @@ mod tests {
         let all_but = SigSet::from_bits(!SigSet::EMPTY.with(9).with(19).bits());
         assert_eq!(show(Sigset(all_but)), "~[KILL STOP]");
         assert_eq!(show(Sigset(SigSet::EMPTY.with(34))), "[RT_2]");
+        assert_eq!(show(Sigset(SigSet::EMPTY.with(32))), "[RTMIN]");
+        assert_eq!(show(Signal(libc::SIGTERM)), "SIGTERM");
+        assert_eq!(show(Signal(32)), "SIGRTMIN");
+        assert_eq!(show(Signal(34)), "SIGRT_2");
     }
 
     #[test]
