@@ -207,10 +207,11 @@ pub fn emit(call: fmt::Arguments<'_>, ret: Ret<'_>, why: Option<fmt::Arguments<'
     let mut line = FixedBuf::<LINE_MAX>::new();
     let _ = write!(line, "{who}[{pid}] {call}{ret}");
     if let Some(why) = why {
+        const MARK: &str = "  # ";
         let before = line.len();
-        let _ = write!(line, "  # {why}");
+        let _ = write!(line, "{MARK}{why}");
         // An empty why (`"{why}"` with `why == ""`) leaves no `#` behind.
-        if line.len() == before + 4 {
+        if line.len() == before + MARK.len() {
             line.truncate(before);
         }
     }
