@@ -434,8 +434,27 @@ impl fmt::Display for IfaceFlags {
     }
 }
 
+/// poll(2) structures as strace shows them as arguments:
+/// `[{fd=0, events=0}, {fd=3, events=POLLIN}]`. strace shows the events
+/// that came after the result, `= 1 ([{fd=3, revents=POLLHUP}])`; the trace
+/// shows only their count.
+pub struct PollFds<'a>(pub &'a [libc::pollfd]);
+
+impl fmt::Display for PollFds<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('[')?;
+        for (i, pfd) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{{fd={}, events={}}}", pfd.fd, PollEvents(pfd.events))?;
+        }
+        f.write_char(']')
+    }
+}
+
 /// poll(2) events: `POLLIN`, `POLLHUP`.
-pub struct PollEvents(pub i16);
+struct PollEvents(i16);
 
 impl fmt::Display for PollEvents {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -728,6 +747,15 @@ mod tests {
             "CLONE_VM|CLONE_VFORK|CLONE_NEWPID|SIGCHLD"
         );
         assert_eq!(show(CloneFlags(0)), "0");
+        let pollfd = |fd, events| libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        };
+        assert_eq!(
+            show(PollFds(&[pollfd(0, 0), pollfd(3, libc::POLLIN)])),
+            "[{fd=0, events=0}, {fd=3, events=POLLIN}]"
+        );
         assert_eq!(show(Prot(0x1000_0000)), "0x10000000");
     }
 

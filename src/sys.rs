@@ -27,7 +27,7 @@ use crate::arch;
 use crate::signal::{Disposition, SigSet};
 use crate::strace::{
     Argv, CChars, Dev, Envp, Filled, IfaceFlags, MapFlags, MountFlags, NsFlags, OpenFlags, OptStr,
-    PollEvents, Prot, SigInfo, Signal, Sigset, StatShort, Status, StatusMeaning, Str, UmountFlags,
+    PollFds, Prot, SigInfo, Signal, Sigset, StatShort, Status, StatusMeaning, Str, UmountFlags,
 };
 use crate::trace::{self, Ret, trace};
 use crate::wait::WaitStatus;
@@ -268,24 +268,6 @@ pub fn poll_now(fds: &mut [libc::pollfd], why: &str) -> Result<usize, Errno> {
     trace!("ppoll({}, {}, {{tv_sec=0, tv_nsec=0}}, NULL, 0)", PollFds(fds), fds.len() => &ret;
         "{why}");
     ret
-}
-
-/// Poll structures as strace shows them: `[{fd=3, events=POLLIN}]`, and
-/// after the call the events that came, `[{fd=3, revents=POLLHUP}]` in
-/// strace's result; here both in one list.
-struct PollFds<'a>(&'a [libc::pollfd]);
-
-impl core::fmt::Display for PollFds<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("[")?;
-        for (i, pfd) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{{fd={}, events={}}}", pfd.fd, PollEvents(pfd.events))?;
-        }
-        f.write_str("]")
-    }
 }
 
 /// close(2). Errors are ignored: the descriptor is gone either way.
