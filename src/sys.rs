@@ -286,19 +286,20 @@ pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
     let ret = unsafe { syscall!(Sysno::newfstatat, libc::AT_FDCWD, path.as_ptr(), buf, 0) };
     // SAFETY: on success the kernel filled `st`.
     let st = ret.map(|_| unsafe { st.assume_init() });
-    match &st {
-        Ok(st) if path.to_bytes().starts_with(b"/proc/self/ns/") => trace!(
+    let ns_link = path.to_bytes().strip_prefix(b"/proc/self/ns/");
+    match (&st, ns_link) {
+        (Ok(st), Some(link)) => trace!(
             "newfstatat(AT_FDCWD, {}, {{st_ino={}, ...}}, 0)", Str::c(path), st.st_ino => &ret;
             "{}:[{}]: a namespace is known by its device and inode",
-            core::str::from_utf8(&path.to_bytes()[14..]).unwrap_or("?"), st.st_ino),
-        Ok(st) if path.to_bytes() == b"/proc/self/task" => trace!(
+            core::str::from_utf8(link).unwrap_or("?"), st.st_ino),
+        (Ok(st), None) if path.to_bytes() == b"/proc/self/task" => trace!(
             "newfstatat(AT_FDCWD, {}, {{st_ino={}, st_nlink={}, ...}}, 0)",
             Str::c(path), st.st_ino, st.st_nlink => &ret;
             "{} thread(s): a directory's st_nlink is 2 plus its subdirectories",
             st.st_nlink.saturating_sub(2)),
-        Ok(st) => trace!("newfstatat(AT_FDCWD, {}, {{st_ino={}, st_nlink={}, ...}}, 0)",
+        (Ok(st), None) => trace!("newfstatat(AT_FDCWD, {}, {{st_ino={}, st_nlink={}, ...}}, 0)",
             Str::c(path), st.st_ino, st.st_nlink => &ret),
-        Err(_) => trace!("newfstatat(AT_FDCWD, {}, {:p}, 0)", Str::c(path), buf => &ret),
+        (Err(_), _) => trace!("newfstatat(AT_FDCWD, {}, {:p}, 0)", Str::c(path), buf => &ret),
     }
     st
 }
