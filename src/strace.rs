@@ -367,9 +367,7 @@ impl fmt::Display for StatShort<'_> {
         }
         write!(f, "0{:03o}", mode & 0o777)?;
         if kind == libc::S_IFCHR || kind == libc::S_IFBLK {
-            let dev = self.0.st_rdev;
-            let (major, minor) = (libc::major(dev), libc::minor(dev));
-            write!(f, ", st_rdev=makedev({major:#x}, {minor:#x}), ...}}")
+            write!(f, ", st_rdev={}, ...}}", Dev(self.0.st_rdev))
         } else {
             write!(f, ", st_size={}, ...}}", self.0.st_size)
         }
@@ -436,8 +434,27 @@ impl fmt::Display for IfaceFlags {
     }
 }
 
+/// poll(2) structures as strace shows them as arguments:
+/// `[{fd=0, events=0}, {fd=3, events=POLLIN}]`. strace shows the events
+/// that came after the result, `= 1 ([{fd=3, revents=POLLHUP}])`; the trace
+/// shows only their count.
+pub struct PollFds<'a>(pub &'a [libc::pollfd]);
+
+impl fmt::Display for PollFds<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('[')?;
+        for (i, pfd) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{{fd={}, events={}}}", pfd.fd, PollEvents(pfd.events))?;
+        }
+        f.write_char(']')
+    }
+}
+
 /// poll(2) events: `POLLIN`, `POLLHUP`.
-pub struct PollEvents(pub i16);
+struct PollEvents(i16);
 
 impl fmt::Display for PollEvents {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -458,11 +475,21 @@ pub struct Signal(pub i32);
 
 impl fmt::Display for Signal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // strace's names: SIGRTMIN for 32, then SIGRT_1 and on.
+        write!(f, "SIG{}", Abbrev(self.0))
+    }
+}
+
+/// A signal's name without `SIG`, as strace writes it in a set: `TERM`.
+/// Past the standard signals, strace's names: `RTMIN` for 32, then `RT_1`
+/// and on.
+struct Abbrev(i32);
+
+impl fmt::Display for Abbrev {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            1..=31 => f.write_str(signal::name(self.0)),
-            32 => f.write_str("SIGRTMIN"),
-            sig => write!(f, "SIGRT_{}", sig - 32),
+            1..=31 => f.write_str(&signal::name(self.0)[3..]),
+            32 => f.write_str("RTMIN"),
+            sig => write!(f, "RT_{}", sig - 32),
         }
     }
 }
@@ -489,11 +516,7 @@ impl fmt::Display for Sigset {
                 f.write_char(' ')?;
             }
             first = false;
-            match sig {
-                1..=31 => f.write_str(&signal::name(sig)[3..])?,
-                32 => f.write_str("RTMIN")?,
-                _ => write!(f, "RT_{}", sig - 32)?,
-            }
+            write!(f, "{}", Abbrev(sig))?;
         }
         f.write_char(']')
     }
@@ -672,6 +695,12 @@ mod tests {
             show(StatShort(&null)),
             "{st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}"
         );
+        let mut major_0 = null;
+        major_0.st_rdev = libc::makedev(0, 4);
+        assert_eq!(
+            show(StatShort(&major_0)),
+            "{st_mode=S_IFCHR|0666, st_rdev=makedev(0, 0x4), ...}"
+        );
         let mut dir = null;
         dir.st_mode = libc::S_IFDIR | libc::S_ISVTX | 0o777;
         dir.st_size = 4096;
@@ -718,6 +747,15 @@ mod tests {
             "CLONE_VM|CLONE_VFORK|CLONE_NEWPID|SIGCHLD"
         );
         assert_eq!(show(CloneFlags(0)), "0");
+        let pollfd = |fd, events| libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        };
+        assert_eq!(
+            show(PollFds(&[pollfd(0, 0), pollfd(3, libc::POLLIN)])),
+            "[{fd=0, events=0}, {fd=3, events=POLLIN}]"
+        );
         assert_eq!(show(Prot(0x1000_0000)), "0x10000000");
     }
 
@@ -740,6 +778,10 @@ mod tests {
         let all_but = SigSet::from_bits(!SigSet::EMPTY.with(9).with(19).bits());
         assert_eq!(show(Sigset(all_but)), "~[KILL STOP]");
         assert_eq!(show(Sigset(SigSet::EMPTY.with(34))), "[RT_2]");
+        assert_eq!(show(Sigset(SigSet::EMPTY.with(32))), "[RTMIN]");
+        assert_eq!(show(Signal(libc::SIGTERM)), "SIGTERM");
+        assert_eq!(show(Signal(32)), "SIGRTMIN");
+        assert_eq!(show(Signal(34)), "SIGRT_2");
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::arch;
 use crate::signal::{Disposition, SigSet};
 use crate::strace::{
     Argv, CChars, Dev, Envp, Filled, IfaceFlags, MapFlags, MountFlags, NsFlags, OpenFlags, OptStr,
-    PollEvents, Prot, SigInfo, Signal, Sigset, StatShort, Status, StatusMeaning, Str, UmountFlags,
+    PollFds, Prot, SigInfo, Signal, Sigset, StatShort, Status, StatusMeaning, Str, UmountFlags,
 };
 use crate::trace::{self, Ret, trace};
 use crate::wait::WaitStatus;
@@ -270,24 +270,6 @@ pub fn poll_now(fds: &mut [libc::pollfd], why: &str) -> Result<usize, Errno> {
     ret
 }
 
-/// Poll structures as strace shows them: `[{fd=3, events=POLLIN}]`, and
-/// after the call the events that came, `[{fd=3, revents=POLLHUP}]` in
-/// strace's result; here both in one list.
-struct PollFds<'a>(&'a [libc::pollfd]);
-
-impl core::fmt::Display for PollFds<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("[")?;
-        for (i, pfd) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{{fd={}, events={}}}", pfd.fd, PollEvents(pfd.events))?;
-        }
-        f.write_str("]")
-    }
-}
-
 /// close(2). Errors are ignored: the descriptor is gone either way.
 pub fn close(fd: i32) {
     // SAFETY: closing a descriptor touches no memory of ours.
@@ -304,19 +286,20 @@ pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
     let ret = unsafe { syscall!(Sysno::newfstatat, libc::AT_FDCWD, path.as_ptr(), buf, 0) };
     // SAFETY: on success the kernel filled `st`.
     let st = ret.map(|_| unsafe { st.assume_init() });
-    match &st {
-        Ok(st) if path.to_bytes().starts_with(b"/proc/self/ns/") => trace!(
+    let ns_link = path.to_bytes().strip_prefix(b"/proc/self/ns/");
+    match (&st, ns_link) {
+        (Ok(st), Some(link)) => trace!(
             "newfstatat(AT_FDCWD, {}, {{st_ino={}, ...}}, 0)", Str::c(path), st.st_ino => &ret;
             "{}:[{}]: a namespace is known by its device and inode",
-            core::str::from_utf8(&path.to_bytes()[14..]).unwrap_or("?"), st.st_ino),
-        Ok(st) if path.to_bytes() == b"/proc/self/task" => trace!(
+            core::str::from_utf8(link).unwrap_or("?"), st.st_ino),
+        (Ok(st), None) if path.to_bytes() == b"/proc/self/task" => trace!(
             "newfstatat(AT_FDCWD, {}, {{st_ino={}, st_nlink={}, ...}}, 0)",
             Str::c(path), st.st_ino, st.st_nlink => &ret;
             "{} thread(s): a directory's st_nlink is 2 plus its subdirectories",
             st.st_nlink.saturating_sub(2)),
-        Ok(st) => trace!("newfstatat(AT_FDCWD, {}, {{st_ino={}, st_nlink={}, ...}}, 0)",
+        (Ok(st), None) => trace!("newfstatat(AT_FDCWD, {}, {{st_ino={}, st_nlink={}, ...}}, 0)",
             Str::c(path), st.st_ino, st.st_nlink => &ret),
-        Err(_) => trace!("newfstatat(AT_FDCWD, {}, {:p}, 0)", Str::c(path), buf => &ret),
+        (Err(_), _) => trace!("newfstatat(AT_FDCWD, {}, {:p}, 0)", Str::c(path), buf => &ret),
     }
     st
 }
@@ -365,14 +348,6 @@ fn openat(path: &CStr, flags: i32, why: &str) -> Result<Fd, Errno> {
     let ret = unsafe { syscall!(Sysno::openat, libc::AT_FDCWD, path.as_ptr(), flags) };
     trace!("openat(AT_FDCWD, {}, {})", Str::c(path), OpenFlags(flags) => &ret; "{why}");
     ret.map(|fd| Fd(fd as i32))
-}
-
-/// fcntl(2) `F_GETFD`: the descriptor's flags; `EBADF` if `fd` is not open.
-pub fn fcntl_getfd(fd: i32, why: &str) -> Result<i32, Errno> {
-    // SAFETY: F_GETFD reads the descriptor's flags and touches no memory.
-    let ret = unsafe { syscall!(Sysno::fcntl, fd, libc::F_GETFD) };
-    trace!("fcntl({fd}, F_GETFD)" => &ret; "{why}");
-    ret.map(|flags| flags as i32)
 }
 
 /// fstat(2): the metadata of an open file.

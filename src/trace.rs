@@ -184,17 +184,17 @@ impl<'a> From<&'a Result<usize, Errno>> for Ret<'a> {
 
 impl fmt::Display for Ret<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ret = match *self {
-            Ret::Unfinished => return f.write_str(" <unfinished ...>"),
-            Ret::NoReturn => return f.write_str(" = ?"),
-            Ret::Dec(ret) | Ret::Hex(ret) | Ret::Signal(ret) | Ret::NsType(ret) => ret,
-        };
-        match (ret, self) {
-            (Err(errno), _) => write!(f, " = -1 {}", ErrnoName(*errno)),
-            (Ok(v), Ret::Hex(_)) => write!(f, " = {v:#x}"),
-            (Ok(v), Ret::Signal(_)) => write!(f, " = {v} ({})", Signal(*v as i32)),
-            (Ok(v), Ret::NsType(_)) => write!(f, " = {v} ({})", NsFlags(*v as i32)),
-            (Ok(v), _) => write!(f, " = {v}"),
+        match *self {
+            Ret::Unfinished => f.write_str(" <unfinished ...>"),
+            Ret::NoReturn => f.write_str(" = ?"),
+            Ret::Dec(Err(errno))
+            | Ret::Hex(Err(errno))
+            | Ret::Signal(Err(errno))
+            | Ret::NsType(Err(errno)) => write!(f, " = -1 {}", ErrnoName(*errno)),
+            Ret::Dec(Ok(v)) => write!(f, " = {v}"),
+            Ret::Hex(Ok(v)) => write!(f, " = {v:#x}"),
+            Ret::Signal(Ok(v)) => write!(f, " = {v} ({})", Signal(*v as i32)),
+            Ret::NsType(Ok(v)) => write!(f, " = {v} ({})", NsFlags(*v as i32)),
         }
     }
 }
@@ -207,10 +207,11 @@ pub fn emit(call: fmt::Arguments<'_>, ret: Ret<'_>, why: Option<fmt::Arguments<'
     let mut line = FixedBuf::<LINE_MAX>::new();
     let _ = write!(line, "{who}[{pid}] {call}{ret}");
     if let Some(why) = why {
+        const MARK: &str = "  # ";
         let before = line.len();
-        let _ = write!(line, "  # {why}");
+        let _ = write!(line, "{MARK}{why}");
         // An empty why (`"{why}"` with `why == ""`) leaves no `#` behind.
-        if line.len() == before + 4 {
+        if line.len() == before + MARK.len() {
             line.truncate(before);
         }
     }
