@@ -151,10 +151,17 @@ fn join<'a>(attempt: Attempt<'a>, file: &'a [u8]) -> impl Iterator<Item = u8> + 
     dir.iter().chain(slash).chain(file).copied()
 }
 
-/// [`join`], written into `buf` with a NUL, for execve(2).
-fn compose<'b>(buf: &'b mut [u8; BUF], attempt: Attempt<'_>, file: &[u8]) -> &'b CStr {
+/// The path an attempt executes, for execve(2): the name itself when
+/// [`join`] adds nothing to it (a name with `/`, which may be of any length,
+/// or an empty entry), else [`join`] written into `buf` with a NUL. That
+/// fits: entries are shorter than `PATH_MAX` ([`entries`]), and searched
+/// names at most `NAME_MAX` ([`attempts`]).
+fn compose<'b>(buf: &'b mut [u8; BUF], attempt: Attempt<'_>, file: &'b CStr) -> &'b CStr {
+    if let Attempt::AsIs | Attempt::Entry(b"") = attempt {
+        return file;
+    }
     let mut len = 0;
-    for (dst, b) in buf.iter_mut().zip(join(attempt, file)) {
+    for (dst, b) in buf.iter_mut().zip(join(attempt, file.to_bytes())) {
         *dst = b;
         len += 1;
     }
@@ -353,7 +360,20 @@ impl Argv {
 
     /// The program's name, `argv[0]` (empty if there is none).
     pub fn program(&self) -> &[u8] {
-        self.words().next().unwrap_or_default()
+        self.file().to_bytes()
+    }
+
+    /// `argv[0]` as the C string execve(2) takes (empty if there is none).
+    pub fn file(&self) -> &CStr {
+        // SAFETY: the array is NULL-terminated and lives as long as `self`
+        // (see `Argv::Borrowed`); its first entry, unless NULL, is a
+        // NUL-terminated string.
+        unsafe {
+            match *self.as_ptr() {
+                first if first.is_null() => c"",
+                first => CStr::from_ptr(first),
+            }
+        }
     }
 }
 
@@ -454,7 +474,8 @@ impl<'a> ExecPlan<'a> {
     /// never reads `sh_argv` afterwards (it only drops it). The path itself
     /// is on the child's stack, which exec leaves behind.
     pub fn exec(&mut self) -> ExecFailure {
-        let (file, envp) = (self.argv.program(), self.envp);
+        let (name, envp) = (self.argv.file(), self.envp);
+        let file = name.to_bytes();
         // SAFETY: `envp` is NULL-terminated (see the constructors).
         let path = unsafe { getenv(envp, b"PATH") }.unwrap_or(DEFAULT_PATH);
         let mut buf = [0u8; BUF];
@@ -462,7 +483,7 @@ impl<'a> ExecPlan<'a> {
         // stops the search at once (it wins over an earlier EACCES).
         let (mut last, mut denied, mut stop) = (None, None, None);
         for (index, attempt) in attempts(file, path).enumerate() {
-            let candidate = compose(&mut buf, attempt, file);
+            let candidate = compose(&mut buf, attempt, name);
             let mut errno = self.execve(candidate);
             if errno == Errno::ENOEXEC {
                 self.sh_argv[1] = candidate.as_ptr();
@@ -488,13 +509,13 @@ impl<'a> ExecPlan<'a> {
             None => (Errno::ENOENT, None),
         };
         let (candidate, diagnosis) = match errno {
-            Errno::ENOENT => match find_existing(file, path, &mut buf) {
+            Errno::ENOENT => match find_existing(name, path, &mut buf) {
                 Some((index, head)) => (Some(index), Diagnosis::InterpreterMissing(head)),
                 None => (candidate, Diagnosis::None),
             },
             Errno::EACCES => {
                 let attempt = candidate.and_then(|i| attempts(file, path).nth(i as usize));
-                let why = attempt.map(|a| denied_why(compose(&mut buf, a, file)));
+                let why = attempt.map(|a| denied_why(compose(&mut buf, a, name)));
                 (candidate, why.unwrap_or(Diagnosis::None))
             }
             _ => (candidate, Diagnosis::None),
@@ -517,8 +538,8 @@ impl<'a> ExecPlan<'a> {
 /// a regular file, and its first bytes. execve said `ENOENT` for it although
 /// it is there, so what is missing is its interpreter or loader. Run by the
 /// child, where it searched (another mount namespace, another `/proc`).
-fn find_existing(file: &[u8], path: &[u8], buf: &mut [u8; BUF]) -> Option<(u32, Head)> {
-    for (index, attempt) in attempts(file, path).enumerate() {
+fn find_existing(file: &CStr, path: &[u8], buf: &mut [u8; BUF]) -> Option<(u32, Head)> {
+    for (index, attempt) in attempts(file.to_bytes(), path).enumerate() {
         let candidate = compose(buf, attempt, file);
         let Ok(st) = sys::stat(candidate) else {
             continue;
@@ -616,6 +637,20 @@ mod tests {
         assert_eq!(strings(candidates(b"true", Some(&last))), ["/usr/bin/true"]);
         // A PATH shorter than PATH_MAX has no entry too long.
         assert_eq!(candidates(b"true", Some(&long[..100])).len(), 1);
+    }
+
+    #[test]
+    fn a_name_with_a_slash_goes_to_execve_whole_however_long() {
+        // The kernel, not the search's buffer, judges such a name: a path of
+        // PATH_MAX bytes or more is ENAMETOOLONG.
+        let name = [&b"/"[..], &[b'a'; BUF]].concat();
+        let argv = Argv::owned([&name[..]]).unwrap();
+        let envp = [ptr::null()];
+        // SAFETY: an empty, NULL-terminated environment.
+        let mut plan = unsafe { ExecPlan::with_environment(&argv, envp.as_ptr()) };
+        let failure = plan.exec();
+        assert_eq!(failure.errno, Errno::ENAMETOOLONG);
+        assert_eq!(failure.candidate, Some(0));
     }
 
     #[test]
