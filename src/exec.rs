@@ -444,17 +444,14 @@ impl<'a> ExecPlan<'a> {
     /// `envp` must be a NULL-terminated array of pointers to NUL-terminated
     /// strings, valid while the plan lives.
     pub unsafe fn with_environment(argv: &'a Argv, envp: *const *const c_char) -> ExecPlan<'a> {
-        let rest = argv.words().count().saturating_sub(1);
-        let mut sh_argv = Vec::with_capacity(rest + 3);
+        let words = argv.words().count();
+        // SAFETY: the array holds `words` strings then NULL; past argv[0],
+        // if there is one, are the other strings and the NULL.
+        let tail =
+            unsafe { core::slice::from_raw_parts(argv.as_ptr().add(words.min(1)), words.max(1)) };
+        let mut sh_argv = Vec::with_capacity(2 + tail.len());
         sh_argv.extend([SHELL.as_ptr(), ptr::null()]);
-        // SAFETY: the array holds `rest + 1` strings then NULL; from index 1
-        // on, `rest` strings and the NULL.
-        let tail = unsafe { core::slice::from_raw_parts(argv.as_ptr().add(1), rest + 1) };
-        if rest == 0 {
-            sh_argv.push(ptr::null());
-        } else {
-            sh_argv.extend_from_slice(tail);
-        }
+        sh_argv.extend_from_slice(tail);
         ExecPlan {
             argv,
             envp,
@@ -651,6 +648,22 @@ mod tests {
         let failure = plan.exec();
         assert_eq!(failure.errno, Errno::ENAMETOOLONG);
         assert_eq!(failure.candidate, Some(0));
+    }
+
+    #[test]
+    fn the_shells_argv_is_sh_a_slot_for_the_file_then_the_arguments() {
+        let lists: [&[&[u8]]; 3] = [&[], &[b"prog"], &[b"prog", b"-a", b"b"]];
+        for words in lists {
+            let argv = Argv::owned(words.iter().copied()).unwrap();
+            let envp = [ptr::null()];
+            // SAFETY: an empty, NULL-terminated environment.
+            let plan = unsafe { ExecPlan::with_environment(&argv, envp.as_ptr()) };
+            // SAFETY: a NULL-terminated array of the argv's own strings.
+            let rest: Vec<_> = unsafe { RawWords::new(plan.sh_argv[2..].as_ptr()) }.collect();
+            assert_eq!(plan.sh_argv[0], SHELL.as_ptr());
+            assert_eq!(rest, words.get(1..).unwrap_or_default(), "{words:?}");
+            assert_eq!(plan.sh_argv.len(), 2 + words.len().max(1));
+        }
     }
 
     #[test]
