@@ -58,7 +58,7 @@ use core::ffi::c_char;
 use crate::child::{ChildSteps, Hold, Report};
 use crate::clone;
 use crate::error::{Error, Refusal, RootFailure, Step, Vfork};
-use crate::exec::{self, Argv, ExecPlan, RawWords};
+use crate::exec::{Argv, ExecPlan, RawWords};
 use crate::namespace::join::{self, Join, Saved, Target};
 use crate::namespace::keep::{self, Opened};
 use crate::namespace::root::{self, NewRoot};
@@ -865,15 +865,9 @@ impl<'a> Launch<'a> {
         let _ = reap(pid);
         Err(match (report.step, report.exec, report.errno) {
             (_, Some(failure), _) => {
-                let program = self.plan.program().to_vec();
-                let path = failure.candidate.and_then(|i| {
-                    // SAFETY: environ, as the child read it.
-                    let path = unsafe { exec::getenv(exec::environment(), b"PATH") };
-                    let all = exec::candidates(&program, path);
-                    all.into_iter().nth(i as usize)
-                });
+                let path = failure.candidate.and_then(|i| self.plan.candidate(i));
                 Error::Exec {
-                    program,
+                    program: self.plan.program().to_vec(),
                     path,
                     failure: failure.into(),
                 }

@@ -8,12 +8,12 @@
 //!   it is; a name longer than `NAME_MAX` (255 bytes) fails with
 //!   `ENAMETOOLONG`;
 //! - any other name is tried in each entry of `PATH` (of the environment
-//!   the command gets), in order, as `ENTRY/NAME`; an empty entry means the
-//!   current directory (the name alone); `PATH` unset means
-//!   [`DEFAULT_PATH`]. An entry too long for the buffer (`PATH_MAX`) is
-//!   passed over, and glibc's loop then tries the current directory once,
-//!   an accident of its code that nsclone keeps, since it promises the
-//!   same search;
+//!   the command gets; the parent looks it up before clone, the child only
+//!   walks it), in order, as `ENTRY/NAME`; an empty entry means the current
+//!   directory (the name alone); `PATH` unset means [`DEFAULT_PATH`]. An
+//!   entry too long for the buffer (`PATH_MAX`) is passed over, and glibc's
+//!   loop then tries the current directory once, an accident of its code
+//!   that nsclone keeps, since it promises the same search;
 //! - `ENOENT`, `ENOTDIR`, `ESTALE`, `ENODEV` and `ETIMEDOUT` mean "not here,
 //!   try the next entry"; `EACCES` too, but it is remembered and reported if
 //!   nothing else works; any other error stops the search;
@@ -419,8 +419,12 @@ impl<'a> Iterator for RawWords<'a> {
 /// the command's `argv`, and for `ENOEXEC` the shell's.
 pub struct ExecPlan<'a> {
     argv: &'a Argv,
+    /// `argv[0]`, the name to search for.
+    file: &'a CStr,
     /// The environment the command gets.
     envp: *const *const c_char,
+    /// Its `PATH`, or [`DEFAULT_PATH`] when unset.
+    path: &'a [u8],
     /// `/bin/sh`, a slot for the file, `argv[1..]`, NULL.
     sh_argv: Vec<*const c_char>,
 }
@@ -428,7 +432,15 @@ pub struct ExecPlan<'a> {
 impl<'a> ExecPlan<'a> {
     /// The program's name, `argv[0]`.
     pub fn program(&self) -> &[u8] {
-        self.argv.program()
+        self.file.to_bytes()
+    }
+
+    /// The path that attempt `index` of the search executes (counted as
+    /// [`ExecFailure::candidate`] counts), for messages.
+    pub fn candidate(&self, index: u32) -> Option<Vec<u8>> {
+        let file = self.program();
+        let attempt = attempts(file, self.path).nth(index as usize)?;
+        Some(join(attempt, file).collect())
     }
 
     /// Prepare to exec `argv` (whose `argv[0]` is the program's name) with
@@ -454,7 +466,10 @@ impl<'a> ExecPlan<'a> {
         sh_argv.extend_from_slice(tail);
         ExecPlan {
             argv,
+            file: argv.file(),
             envp,
+            // SAFETY: the caller's promise on `envp`.
+            path: unsafe { getenv(envp, b"PATH") }.unwrap_or(DEFAULT_PATH),
             sh_argv,
         }
     }
@@ -471,22 +486,19 @@ impl<'a> ExecPlan<'a> {
     /// never reads `sh_argv` afterwards (it only drops it). The path itself
     /// is on the child's stack, which exec leaves behind.
     pub fn exec(&mut self) -> ExecFailure {
-        let (name, envp) = (self.argv.file(), self.envp);
-        let file = name.to_bytes();
-        // SAFETY: `envp` is NULL-terminated (see the constructors).
-        let path = unsafe { getenv(envp, b"PATH") }.unwrap_or(DEFAULT_PATH);
+        let (file, path) = (self.file.to_bytes(), self.path);
         let mut buf = [0u8; BUF];
         // The last attempt's answer, the first EACCES, and an error that
         // stops the search at once (it wins over an earlier EACCES).
         let (mut last, mut denied, mut stop) = (None, None, None);
         for (index, attempt) in attempts(file, path).enumerate() {
-            let candidate = compose(&mut buf, attempt, name);
+            let candidate = compose(&mut buf, attempt, self.file);
             let mut errno = self.execve(candidate);
             if errno == Errno::ENOEXEC {
                 self.sh_argv[1] = candidate.as_ptr();
                 // SAFETY: sh_argv is a NULL-terminated array of strings that
                 // outlive the call: the shell, the candidate, argv's tail.
-                errno = unsafe { sys::execve(SHELL, self.sh_argv.as_ptr(), envp) };
+                errno = unsafe { sys::execve(SHELL, self.sh_argv.as_ptr(), self.envp) };
             }
             last = Some((errno, index as u32));
             match errno {
@@ -506,13 +518,13 @@ impl<'a> ExecPlan<'a> {
             None => (Errno::ENOENT, None),
         };
         let (candidate, diagnosis) = match errno {
-            Errno::ENOENT => match find_existing(name, path, &mut buf) {
+            Errno::ENOENT => match find_existing(self.file, path, &mut buf) {
                 Some((index, head)) => (Some(index), Diagnosis::InterpreterMissing(head)),
                 None => (candidate, Diagnosis::None),
             },
             Errno::EACCES => {
                 let attempt = candidate.and_then(|i| attempts(file, path).nth(i as usize));
-                let why = attempt.map(|a| denied_why(compose(&mut buf, a, name)));
+                let why = attempt.map(|a| denied_why(compose(&mut buf, a, self.file)));
                 (candidate, why.unwrap_or(Diagnosis::None))
             }
             _ => (candidate, Diagnosis::None),
