@@ -180,8 +180,8 @@ pub fn candidates(file: &[u8], path: Option<&[u8]>) -> Vec<Vec<u8>> {
 
 /// The attempts for `file`, or none when the name itself is refused.
 fn attempts<'a>(file: &'a [u8], path: &'a [u8]) -> impl Iterator<Item = Attempt<'a>> {
-    let searched = !file.is_empty() && !file.contains(&b'/') && file.len() <= NAME_MAX;
     let as_is = file.contains(&b'/');
+    let searched = !as_is && !file.is_empty() && file.len() <= NAME_MAX;
     as_is
         .then_some(Attempt::AsIs)
         .into_iter()
