@@ -368,8 +368,9 @@ fn shell() -> *const c_char {
 /// descriptors nsclone opens (its pipes) would take their numbers, and
 /// nsclone's messages and trace lines would land in its own pipes. One
 /// ppoll(2) asks about all three (a closed one reports `POLLNVAL`), as
-/// musl's start-up does; a closed one is opened on /dev/null, which the
-/// command then inherits.
+/// musl's start-up does for a set-user-ID program (nsclone, for every
+/// caller); a closed one is opened on /dev/null, which the command then
+/// inherits.
 fn open_standard_descriptors() {
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
         fd,
