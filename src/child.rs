@@ -180,11 +180,11 @@ impl ChildSteps<'_> {
         match self.prepare() {
             Ok(()) => {
                 let failure = plan.exec();
-                Report::exec(failure).send(report);
+                Report::Exec(failure).send(report);
                 failure.exit_code()
             }
             Err((step, errno)) => {
-                Report::step(step, errno).send(report);
+                Report::Step(step, errno).send(report);
                 EXIT_LAUNCHER
             }
         }
@@ -401,13 +401,12 @@ impl ChildStep {
 /// What the child reports when a step fails, written at once with one
 /// write(2): less than `PIPE_BUF` bytes, so the write is atomic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Report {
-    /// The step that failed.
-    pub step: ChildStep,
-    /// What the kernel answered, if a call failed.
-    pub errno: Option<Errno>,
-    /// For the exec step, its failure.
-    pub exec: Option<ExecFailure>,
+pub enum Report {
+    /// A step before the exec failed, with what the kernel answered (if a
+    /// call failed).
+    Step(ChildStep, Option<Errno>),
+    /// The exec failed ([`ChildStep::Exec`]).
+    Exec(ExecFailure),
 }
 
 /// Why a report could not be read.
@@ -427,31 +426,19 @@ const SIZE: usize = WORDS * 4 + Head::SIZE;
 const _: () = assert!(SIZE <= libc::PIPE_BUF, "one write(2), atomic");
 
 impl Report {
-    fn step(step: ChildStep, errno: Option<Errno>) -> Report {
-        Report {
-            step,
-            errno,
-            exec: None,
-        }
-    }
-
-    fn exec(failure: ExecFailure) -> Report {
-        Report {
-            step: ChildStep::Exec,
-            errno: Some(failure.errno),
-            exec: Some(failure),
-        }
-    }
-
     fn to_bytes(self) -> [u8; SIZE] {
-        let index = ChildStep::ALL.iter().position(|&s| s == self.step);
+        let (step, errno, exec) = match self {
+            Report::Step(step, errno) => (step, errno, None),
+            Report::Exec(failure) => (ChildStep::Exec, Some(failure.errno), Some(failure)),
+        };
+        let index = ChildStep::ALL.iter().position(|&s| s == step);
         let (mut kind, mut mode, mut uid, mut noexec) = (0, 0, 0, 0);
         let mut head = Head {
             len: 0,
             bytes: [0; Head::SIZE],
         };
-        let candidate = self.exec.and_then(|e| e.candidate).map_or(-1, |c| c as i32);
-        match self.exec.map(|e| e.diagnosis) {
+        let candidate = exec.and_then(|e| e.candidate).map_or(-1, |c| c as i32);
+        match exec.map(|e| e.diagnosis) {
             Some(Diagnosis::InterpreterMissing(h)) => (kind, head) = (1, h),
             Some(Diagnosis::Denied {
                 mode: m,
@@ -463,7 +450,7 @@ impl Report {
         }
         let words: [u32; WORDS] = [
             index.map_or(u32::MAX, |i| i as u32),
-            self.errno.map_or(0, |e| e.into_raw() as u32),
+            errno.map_or(0, |e| e.into_raw() as u32),
             candidate as u32,
             kind,
             mode,
@@ -484,7 +471,7 @@ impl Report {
         let step = *ChildStep::ALL.get(word(0) as usize)?;
         let errno = (word(1) != 0).then(|| Errno::new(word(1) as i32));
         if step != ChildStep::Exec {
-            return Some(Report::step(step, errno));
+            return Some(Report::Step(step, errno));
         }
         let diagnosis = match word(3) {
             0 => Diagnosis::None,
@@ -504,7 +491,7 @@ impl Report {
             3 => Diagnosis::PathDenied,
             _ => return None,
         };
-        Some(Report::exec(ExecFailure {
+        Some(Report::Exec(ExecFailure {
             errno: errno?,
             candidate: (word(2) as i32 >= 0).then_some(word(2)),
             diagnosis,
@@ -553,7 +540,7 @@ mod tests {
         ];
         for &step in ChildStep::ALL {
             for errno in [None, Some(Errno::EPERM)] {
-                let report = Report::step(step, errno);
+                let report = Report::Step(step, errno);
                 if step != ChildStep::Exec {
                     assert_eq!(Report::from_bytes(&report.to_bytes()), Some(report));
                 }
@@ -561,7 +548,7 @@ mod tests {
         }
         for diagnosis in diagnoses {
             for candidate in [None, Some(0), Some(7)] {
-                let report = Report::exec(ExecFailure {
+                let report = Report::Exec(ExecFailure {
                     errno: Errno::EACCES,
                     candidate,
                     diagnosis,
@@ -573,7 +560,7 @@ mod tests {
 
     #[test]
     fn a_report_that_names_no_step_is_refused() {
-        let mut bytes = Report::step(ChildStep::Hold, None).to_bytes();
+        let mut bytes = Report::Step(ChildStep::Hold, None).to_bytes();
         bytes[..4].copy_from_slice(&(ChildStep::ALL.len() as u32).to_ne_bytes());
         assert_eq!(Report::from_bytes(&bytes), None);
     }

@@ -16,14 +16,15 @@ use core::ffi::c_void;
 use syscalls::Errno;
 
 use crate::arch;
+use crate::signal::SIGNAL_MAX;
 use crate::stack::Stack;
 use crate::strace::{CloneFlags, Signal};
 use crate::sys::{self, Pid};
 use crate::trace::{self, Ret, trace};
 
 /// The flags [`clone`] accepts: new namespaces, vfork-style memory sharing,
-/// and the exit signal in the low byte. Anything else (threads, TLS, tid
-/// pointers, shared file tables) is refused before the system call.
+/// and the exit signal in the low byte (`CSIGNAL`). Anything else (threads,
+/// TLS, tid pointers, shared file tables) is refused before the system call.
 pub const ALLOWED_FLAGS: u64 = (libc::CLONE_NEWUTS
     | libc::CLONE_NEWIPC
     | libc::CLONE_NEWPID
@@ -32,11 +33,8 @@ pub const ALLOWED_FLAGS: u64 = (libc::CLONE_NEWUTS
     | libc::CLONE_NEWUSER
     | libc::CLONE_NEWCGROUP
     | libc::CLONE_VM
-    | libc::CLONE_VFORK) as u64
-    | 0xff;
-
-/// The highest signal number Linux has (`_NSIG`).
-const SIGRTMAX: u64 = 64;
+    | libc::CLONE_VFORK
+    | libc::CSIGNAL) as u64;
 
 /// Start a child process on `stack` that runs `child` and then exits with
 /// the code it returns. Returns the child's pid in the parent.
@@ -63,10 +61,10 @@ pub unsafe fn clone<F: FnMut() -> i32>(
 ) -> Result<Pid, Errno> {
     let vm = libc::CLONE_VM as u64;
     let vfork = libc::CLONE_VFORK as u64;
-    let exit_signal = flags & 0xff;
+    let exit_signal = (flags & libc::CSIGNAL as u64) as i32;
     if flags & !ALLOWED_FLAGS != 0
         || (flags & vm != 0 && flags & vfork == 0)
-        || exit_signal > SIGRTMAX
+        || exit_signal > SIGNAL_MAX
     {
         return Err(Errno::EINVAL);
     }
@@ -75,7 +73,7 @@ pub unsafe fn clone<F: FnMut() -> i32>(
     // says; in vfork style the launcher sleeps until the child has exec'd.
     trace!("clone(child_stack={:p}, flags={})", stack.top(), CloneFlags(flags) => Ret::Unfinished;
         "the child starts in clone::entry on the new, empty stack, as it has no frame \
-         to return to; it ends by sending {}", Signal(exit_signal as i32));
+         to return to; it ends by sending {}", Signal(exit_signal));
     let speaker = trace::speaker();
     // SAFETY: `stack.top()` is the aligned top of a live mapping, `entry`
     // never returns, and `arg` points at the closure `entry::<F>` expects.

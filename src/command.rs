@@ -55,10 +55,10 @@ use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::c_char;
 
-use crate::child::{ChildSteps, Hold, Report};
+use crate::child::{ChildStep, ChildSteps, Hold, Report};
 use crate::clone;
 use crate::error::{Error, Refusal, RootFailure, Step, Vfork};
-use crate::exec::{self, Argv, ExecPlan, RawWords};
+use crate::exec::{Argv, ExecPlan, RawWords};
 use crate::namespace::join::{self, Join, Saved, Target};
 use crate::namespace::keep::{self, Opened};
 use crate::namespace::root::{self, NewRoot};
@@ -863,30 +863,24 @@ impl<'a> Launch<'a> {
         };
         // The child has exited or is about to: reap it.
         let _ = reap(pid);
-        Err(match (report.step, report.exec, report.errno) {
-            (_, Some(failure), _) => {
-                let program = self.plan.program().to_vec();
-                let path = failure.candidate.and_then(|i| {
-                    // SAFETY: environ, as the child read it.
-                    let path = unsafe { exec::getenv(exec::environment(), b"PATH") };
-                    let all = exec::candidates(&program, path);
-                    all.into_iter().nth(i as usize)
-                });
+        Err(match report {
+            Report::Exec(failure) => {
+                let path = failure.candidate.and_then(|i| self.plan.candidate(i));
                 Error::Exec {
-                    program,
+                    program: self.plan.program().to_vec(),
                     path,
                     failure: failure.into(),
                 }
             }
-            (crate::child::ChildStep::Sethostname, _, Some(errno)) => Error::Sethostname {
+            Report::Step(ChildStep::Sethostname, Some(errno)) => Error::Sethostname {
                 name: self.command.hostname.expect("a hostname was set"),
                 errno,
             },
-            (step, _, Some(errno)) if step.root().is_some() => Error::Root {
+            Report::Step(step, Some(errno)) if step.root().is_some() => Error::Root {
                 dir: self.command.root.clone().unwrap_or_default(),
                 failure: RootFailure::Step(step.root().expect("a root step"), errno),
             },
-            (step, _, errno) => Error::Child { step, errno },
+            Report::Step(step, errno) => Error::Child { step, errno },
         })
     }
 

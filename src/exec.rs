@@ -8,12 +8,12 @@
 //!   it is; a name longer than `NAME_MAX` (255 bytes) fails with
 //!   `ENAMETOOLONG`;
 //! - any other name is tried in each entry of `PATH` (of the environment
-//!   the command gets), in order, as `ENTRY/NAME`; an empty entry means the
-//!   current directory (the name alone); `PATH` unset means
-//!   [`DEFAULT_PATH`]. An entry too long for the buffer (`PATH_MAX`) is
-//!   passed over, and glibc's loop then tries the current directory once,
-//!   an accident of its code that nsclone keeps, since it promises the
-//!   same search;
+//!   the command gets; the parent looks it up before clone, the child only
+//!   walks it), in order, as `ENTRY/NAME`; an empty entry means the current
+//!   directory (the name alone); `PATH` unset means [`DEFAULT_PATH`]. An
+//!   entry too long for the buffer (`PATH_MAX`) is passed over, and glibc's
+//!   loop then tries the current directory once, an accident of its code
+//!   that nsclone keeps, since it promises the same search;
 //! - `ENOENT`, `ENOTDIR`, `ESTALE`, `ENODEV` and `ETIMEDOUT` mean "not here,
 //!   try the next entry"; `EACCES` too, but it is remembered and reported if
 //!   nothing else works; any other error stops the search;
@@ -151,10 +151,17 @@ fn join<'a>(attempt: Attempt<'a>, file: &'a [u8]) -> impl Iterator<Item = u8> + 
     dir.iter().chain(slash).chain(file).copied()
 }
 
-/// [`join`], written into `buf` with a NUL, for execve(2).
-fn compose<'b>(buf: &'b mut [u8; BUF], attempt: Attempt<'_>, file: &[u8]) -> &'b CStr {
+/// The path an attempt executes, for execve(2): the name itself when
+/// [`join`] adds nothing to it (a name with `/`, which may be of any length,
+/// or an empty entry), else [`join`] written into `buf` with a NUL. That
+/// fits: entries are shorter than `PATH_MAX` ([`entries`]), and searched
+/// names at most `NAME_MAX` ([`attempts`]).
+fn compose<'b>(buf: &'b mut [u8; BUF], attempt: Attempt<'_>, file: &'b CStr) -> &'b CStr {
+    if let Attempt::AsIs | Attempt::Entry(b"") = attempt {
+        return file;
+    }
     let mut len = 0;
-    for (dst, b) in buf.iter_mut().zip(join(attempt, file)) {
+    for (dst, b) in buf.iter_mut().zip(join(attempt, file.to_bytes())) {
         *dst = b;
         len += 1;
     }
@@ -173,8 +180,8 @@ pub fn candidates(file: &[u8], path: Option<&[u8]>) -> Vec<Vec<u8>> {
 
 /// The attempts for `file`, or none when the name itself is refused.
 fn attempts<'a>(file: &'a [u8], path: &'a [u8]) -> impl Iterator<Item = Attempt<'a>> {
-    let searched = !file.is_empty() && !file.contains(&b'/') && file.len() <= NAME_MAX;
     let as_is = file.contains(&b'/');
+    let searched = !as_is && !file.is_empty() && file.len() <= NAME_MAX;
     as_is
         .then_some(Attempt::AsIs)
         .into_iter()
@@ -353,7 +360,20 @@ impl Argv {
 
     /// The program's name, `argv[0]` (empty if there is none).
     pub fn program(&self) -> &[u8] {
-        self.words().next().unwrap_or_default()
+        self.file().to_bytes()
+    }
+
+    /// `argv[0]` as the C string execve(2) takes (empty if there is none).
+    pub fn file(&self) -> &CStr {
+        // SAFETY: the array is NULL-terminated and lives as long as `self`
+        // (see `Argv::Borrowed`); its first entry, unless NULL, is a
+        // NUL-terminated string.
+        unsafe {
+            match *self.as_ptr() {
+                first if first.is_null() => c"",
+                first => CStr::from_ptr(first),
+            }
+        }
     }
 }
 
@@ -399,8 +419,12 @@ impl<'a> Iterator for RawWords<'a> {
 /// the command's `argv`, and for `ENOEXEC` the shell's.
 pub struct ExecPlan<'a> {
     argv: &'a Argv,
+    /// `argv[0]`, the name to search for.
+    file: &'a CStr,
     /// The environment the command gets.
     envp: *const *const c_char,
+    /// Its `PATH`, or [`DEFAULT_PATH`] when unset.
+    path: &'a [u8],
     /// `/bin/sh`, a slot for the file, `argv[1..]`, NULL.
     sh_argv: Vec<*const c_char>,
 }
@@ -408,7 +432,15 @@ pub struct ExecPlan<'a> {
 impl<'a> ExecPlan<'a> {
     /// The program's name, `argv[0]`.
     pub fn program(&self) -> &[u8] {
-        self.argv.program()
+        self.file.to_bytes()
+    }
+
+    /// The path that attempt `index` of the search executes (counted as
+    /// [`ExecFailure::candidate`] counts), for messages.
+    pub fn candidate(&self, index: u32) -> Option<Vec<u8>> {
+        let file = self.program();
+        let attempt = attempts(file, self.path).nth(index as usize)?;
+        Some(join(attempt, file).collect())
     }
 
     /// Prepare to exec `argv` (whose `argv[0]` is the program's name) with
@@ -424,20 +456,20 @@ impl<'a> ExecPlan<'a> {
     /// `envp` must be a NULL-terminated array of pointers to NUL-terminated
     /// strings, valid while the plan lives.
     pub unsafe fn with_environment(argv: &'a Argv, envp: *const *const c_char) -> ExecPlan<'a> {
-        let rest = argv.words().count().saturating_sub(1);
-        let mut sh_argv = Vec::with_capacity(rest + 3);
+        let words = argv.words().count();
+        // SAFETY: the array holds `words` strings then NULL; past argv[0],
+        // if there is one, are the other strings and the NULL.
+        let tail =
+            unsafe { core::slice::from_raw_parts(argv.as_ptr().add(words.min(1)), words.max(1)) };
+        let mut sh_argv = Vec::with_capacity(2 + tail.len());
         sh_argv.extend([SHELL.as_ptr(), ptr::null()]);
-        // SAFETY: the array holds `rest + 1` strings then NULL; from index 1
-        // on, `rest` strings and the NULL.
-        let tail = unsafe { core::slice::from_raw_parts(argv.as_ptr().add(1), rest + 1) };
-        if rest == 0 {
-            sh_argv.push(ptr::null());
-        } else {
-            sh_argv.extend_from_slice(tail);
-        }
+        sh_argv.extend_from_slice(tail);
         ExecPlan {
             argv,
+            file: argv.file(),
             envp,
+            // SAFETY: the caller's promise on `envp`.
+            path: unsafe { getenv(envp, b"PATH") }.unwrap_or(DEFAULT_PATH),
             sh_argv,
         }
     }
@@ -454,21 +486,19 @@ impl<'a> ExecPlan<'a> {
     /// never reads `sh_argv` afterwards (it only drops it). The path itself
     /// is on the child's stack, which exec leaves behind.
     pub fn exec(&mut self) -> ExecFailure {
-        let (file, envp) = (self.argv.program(), self.envp);
-        // SAFETY: `envp` is NULL-terminated (see the constructors).
-        let path = unsafe { getenv(envp, b"PATH") }.unwrap_or(DEFAULT_PATH);
+        let (file, path) = (self.file.to_bytes(), self.path);
         let mut buf = [0u8; BUF];
         // The last attempt's answer, the first EACCES, and an error that
         // stops the search at once (it wins over an earlier EACCES).
         let (mut last, mut denied, mut stop) = (None, None, None);
         for (index, attempt) in attempts(file, path).enumerate() {
-            let candidate = compose(&mut buf, attempt, file);
+            let candidate = compose(&mut buf, attempt, self.file);
             let mut errno = self.execve(candidate);
             if errno == Errno::ENOEXEC {
                 self.sh_argv[1] = candidate.as_ptr();
                 // SAFETY: sh_argv is a NULL-terminated array of strings that
                 // outlive the call: the shell, the candidate, argv's tail.
-                errno = unsafe { sys::execve(SHELL, self.sh_argv.as_ptr(), envp) };
+                errno = unsafe { sys::execve(SHELL, self.sh_argv.as_ptr(), self.envp) };
             }
             last = Some((errno, index as u32));
             match errno {
@@ -488,13 +518,13 @@ impl<'a> ExecPlan<'a> {
             None => (Errno::ENOENT, None),
         };
         let (candidate, diagnosis) = match errno {
-            Errno::ENOENT => match find_existing(file, path, &mut buf) {
+            Errno::ENOENT => match find_existing(self.file, path, &mut buf) {
                 Some((index, head)) => (Some(index), Diagnosis::InterpreterMissing(head)),
                 None => (candidate, Diagnosis::None),
             },
             Errno::EACCES => {
                 let attempt = candidate.and_then(|i| attempts(file, path).nth(i as usize));
-                let why = attempt.map(|a| denied_why(compose(&mut buf, a, file)));
+                let why = attempt.map(|a| denied_why(compose(&mut buf, a, self.file)));
                 (candidate, why.unwrap_or(Diagnosis::None))
             }
             _ => (candidate, Diagnosis::None),
@@ -517,8 +547,8 @@ impl<'a> ExecPlan<'a> {
 /// a regular file, and its first bytes. execve said `ENOENT` for it although
 /// it is there, so what is missing is its interpreter or loader. Run by the
 /// child, where it searched (another mount namespace, another `/proc`).
-fn find_existing(file: &[u8], path: &[u8], buf: &mut [u8; BUF]) -> Option<(u32, Head)> {
-    for (index, attempt) in attempts(file, path).enumerate() {
+fn find_existing(file: &CStr, path: &[u8], buf: &mut [u8; BUF]) -> Option<(u32, Head)> {
+    for (index, attempt) in attempts(file.to_bytes(), path).enumerate() {
         let candidate = compose(buf, attempt, file);
         let Ok(st) = sys::stat(candidate) else {
             continue;
@@ -616,6 +646,36 @@ mod tests {
         assert_eq!(strings(candidates(b"true", Some(&last))), ["/usr/bin/true"]);
         // A PATH shorter than PATH_MAX has no entry too long.
         assert_eq!(candidates(b"true", Some(&long[..100])).len(), 1);
+    }
+
+    #[test]
+    fn a_name_with_a_slash_goes_to_execve_whole_however_long() {
+        // The kernel, not the search's buffer, judges such a name: a path of
+        // PATH_MAX bytes or more is ENAMETOOLONG.
+        let name = [&b"/"[..], &[b'a'; BUF]].concat();
+        let argv = Argv::owned([&name[..]]).unwrap();
+        let envp = [ptr::null()];
+        // SAFETY: an empty, NULL-terminated environment.
+        let mut plan = unsafe { ExecPlan::with_environment(&argv, envp.as_ptr()) };
+        let failure = plan.exec();
+        assert_eq!(failure.errno, Errno::ENAMETOOLONG);
+        assert_eq!(failure.candidate, Some(0));
+    }
+
+    #[test]
+    fn the_shells_argv_is_sh_a_slot_for_the_file_then_the_arguments() {
+        let lists: [&[&[u8]]; 3] = [&[], &[b"prog"], &[b"prog", b"-a", b"b"]];
+        for words in lists {
+            let argv = Argv::owned(words.iter().copied()).unwrap();
+            let envp = [ptr::null()];
+            // SAFETY: an empty, NULL-terminated environment.
+            let plan = unsafe { ExecPlan::with_environment(&argv, envp.as_ptr()) };
+            // SAFETY: a NULL-terminated array of the argv's own strings.
+            let rest: Vec<_> = unsafe { RawWords::new(plan.sh_argv[2..].as_ptr()) }.collect();
+            assert_eq!(plan.sh_argv[0], SHELL.as_ptr());
+            assert_eq!(rest, words.get(1..).unwrap_or_default(), "{words:?}");
+            assert_eq!(plan.sh_argv.len(), 2 + words.len().max(1));
+        }
     }
 
     #[test]

@@ -160,13 +160,10 @@ fn main(stack: &InitialStack) -> ! {
 
 /// Run the command and wait for it, forwarding signals.
 fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStatus, Error> {
-    let signals = |errno| Error::Launcher {
-        step: Step::SignalMask,
-        errno,
-    };
+    let launcher = |step| move |errno| Error::Launcher { step, errno };
     // Block the signals we supervise before the child exists, so that none
     // is lost (or kills us) in between; the child starts with the original.
-    let original = supervise::block().map_err(signals)?;
+    let original = supervise::block().map_err(launcher(Step::SignalMask))?;
     command
         .signal_mask(original)
         // No std runtime ran, so SIGPIPE is as the caller left it: the
@@ -174,11 +171,7 @@ fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStat
         .signal_defaults(SigSet::EMPTY)
         // We install no handler, and exec reset our caller's.
         .no_signal_handlers();
-    let sigchld = |errno| Error::Launcher {
-        step: Step::TakeBackSigchld,
-        errno,
-    };
-    if supervise::take_back_sigchld().map_err(sigchld)? {
+    if supervise::take_back_sigchld().map_err(launcher(Step::TakeBackSigchld))? {
         command.signal_ignores(SigSet::EMPTY.with(libc::SIGCHLD));
     }
     // Holding the child until the announcement is printed keeps it before
@@ -224,10 +217,7 @@ fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStat
         child
     };
     let pid = child.pid();
-    supervise::supervise(pid).map_err(|errno| Error::Launcher {
-        step: Step::Wait(pid),
-        errno,
-    })
+    supervise::supervise(pid).map_err(launcher(Step::Wait(pid)))
 }
 
 /// `nsclone: setting up new namespaces (uts) with hostname "newhostname"
@@ -235,16 +225,15 @@ fn launch(options: &Options, command: &mut Command, ids: Ids) -> Result<WaitStat
 /// what is joined before, and where the namespaces are kept.
 fn announce_namespaces(options: &Options, checked: &Checked<'_>, ids: Ids) {
     let new = checked.namespaces();
-    let names = |set: Namespaces| set.iter().map(|ns| ns.name().as_bytes());
     if let Some((joined, target)) = checked.joined() {
-        let from = From(target);
+        let from = JoinedFrom(target);
         match joined.is_empty() {
             true => runtime::say(format_args!(
                 "nsclone: nothing to join {from}: its namespaces are ours"
             )),
             false => runtime::say(format_args!(
                 "nsclone: joining the namespaces {from} ({})",
-                Joined(names(joined))
+                Names(joined)
             )),
         }
     }
@@ -253,21 +242,21 @@ fn announce_namespaces(options: &Options, checked: &Checked<'_>, ids: Ids) {
         let len = namespace::hostname(&mut host).unwrap_or(0);
         runtime::say(format_args!(
             "nsclone: setting up new namespaces ({}) with hostname {} (the host keeps {})",
-            Joined(names(new)),
+            Names(new),
             options.hostname,
             Quoted(&host[..len])
         ));
     } else if !new.is_empty() {
         runtime::say(format_args!(
             "nsclone: setting up new namespaces ({})",
-            Joined(names(new))
+            Names(new)
         ));
     }
     if let Some(dir) = &options.keep {
         runtime::say(format_args!(
             "nsclone: keeping the new namespaces in {} once the command runs ({})",
             Quoted(dir),
-            Joined(names(new)),
+            Names(new),
         ));
         if new.contains(Namespace::Pid) {
             runtime::say(format_args!(
@@ -285,7 +274,7 @@ fn announce_namespaces(options: &Options, checked: &Checked<'_>, ids: Ids) {
     if let Some(dir) = options.root {
         runtime::say(format_args!(
             "nsclone: {} becomes / in the new mount namespace (pivot_root), the old root detached",
-            nsclone::text::Quoted(dir)
+            Quoted(dir)
         ));
     }
 }
@@ -305,7 +294,7 @@ fn unkeep(options: &Options, dir: &[u8]) -> ! {
                     "nsclone: released the namespaces kept in {} ({}): the kernel frees each \
                      one nothing else refers to",
                     Quoted(dir),
-                    Joined(released.iter().map(|ns| ns.name().as_bytes()))
+                    Names(released)
                 ));
             }
             sys::exit_group(0)
@@ -315,9 +304,9 @@ fn unkeep(options: &Options, dir: &[u8]) -> ! {
 }
 
 /// Where joined namespaces come from: `of pid 4242`, `kept in "/run/box"`.
-struct From<'a>(&'a Target);
+struct JoinedFrom<'a>(&'a Target);
 
-impl core::fmt::Display for From<'_> {
+impl core::fmt::Display for JoinedFrom<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self.0 {
             Target::Pid(pid) => write!(f, "of pid {pid}"),
@@ -326,16 +315,16 @@ impl core::fmt::Display for From<'_> {
     }
 }
 
-/// Words joined by `, `.
-struct Joined<I>(I);
+/// The names of a set of namespaces, joined by `, `: `uts, pid`.
+struct Names(Namespaces);
 
-impl<'a, I: Iterator<Item = &'a [u8]> + Clone> core::fmt::Display for Joined<I> {
+impl core::fmt::Display for Names {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for (i, word) in self.0.clone().enumerate() {
+        for (i, ns) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            f.write_str(core::str::from_utf8(word).unwrap_or("?"))?;
+            f.write_str(ns.name())?;
         }
         Ok(())
     }
@@ -379,8 +368,9 @@ fn shell() -> *const c_char {
 /// descriptors nsclone opens (its pipes) would take their numbers, and
 /// nsclone's messages and trace lines would land in its own pipes. One
 /// ppoll(2) asks about all three (a closed one reports `POLLNVAL`), as
-/// musl's start-up does; a closed one is opened on /dev/null, which the
-/// command then inherits.
+/// musl's start-up does for a set-user-ID program (nsclone, for every
+/// caller); a closed one is opened on /dev/null, which the command then
+/// inherits.
 fn open_standard_descriptors() {
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
         fd,
