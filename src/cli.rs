@@ -337,10 +337,6 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action<'a>, Cli
             // where their value is taken first; this is a stray one.
             Err(e) => return Err(missing(e)),
         };
-        let ns = |ns: Namespace, options: &mut Options| {
-            options.namespaces = options.namespaces.with(ns);
-            options.uts_typed |= ns == Namespace::Uts;
-        };
         match opt {
             Opt::Short(b'H') | Opt::Long(b"hostname") => {
                 let name = parser.value().map_err(missing)?;
@@ -400,28 +396,30 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action<'a>, Cli
                         .ok_or(CliError::Signal(value))?,
                 });
             }
-            Opt::Long(name) => {
-                if let Some(value) = parser.value_opt() {
-                    return Err(match flag(Opt::Long(name)) {
+            opt => {
+                // A long flag given a value, `--quiet=yes`; a short flag
+                // cannot be given one (`-qx` is `-q -x`).
+                let value = match opt {
+                    Opt::Long(name) => parser.value_opt().map(|value| (name, value)),
+                    Opt::Short(_) => None,
+                };
+                if let Some((name, value)) = value {
+                    return Err(match flag(opt) {
                         Some(_) => CliError::Unexpected(name, value),
-                        None => CliError::Unknown(Opt::Long(name)),
+                        None => CliError::Unknown(opt),
                     });
                 }
                 match flag(opt) {
-                    Some(Flag::Namespace(kind)) => ns(kind, &mut options),
+                    Some(Flag::Namespace(kind)) => {
+                        options.namespaces = options.namespaces.with(kind);
+                        options.uts_typed |= kind == Namespace::Uts;
+                    }
                     Some(Flag::Set(set)) => set(&mut options),
                     Some(Flag::Help) => return Ok(Action::Help),
                     Some(Flag::Version) => return Ok(Action::Version),
                     None => return Err(CliError::Unknown(opt)),
                 }
             }
-            Opt::Short(_) => match flag(opt) {
-                Some(Flag::Namespace(kind)) => ns(kind, &mut options),
-                Some(Flag::Set(set)) => set(&mut options),
-                Some(Flag::Help) => return Ok(Action::Help),
-                Some(Flag::Version) => return Ok(Action::Version),
-                None => return Err(CliError::Unknown(opt)),
-            },
         }
     }
     if parser.next_positional().is_some() {
