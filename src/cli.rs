@@ -23,7 +23,7 @@ use alloc::vec::Vec;
 
 use crate::Command;
 use crate::namespace::join::Target;
-use crate::namespace::time::ClockOffsets;
+use crate::namespace::time::{Clock, ClockOffsets};
 use crate::namespace::{Hostname, HostnameError, Namespace, Namespaces};
 use crate::signal;
 use crate::sys::Pid;
@@ -224,7 +224,7 @@ pub enum CliError<'a> {
     /// `--show-ns=` with a view that is not `table` or `tree`.
     View(&'a [u8]),
     /// A clock offset that is not a whole number of seconds.
-    Seconds(&'static str, &'a [u8]),
+    Seconds(Clock, &'a [u8]),
     /// An option given twice that must be given once.
     Twice(&'static str),
     /// `--join` with an empty value, or pid 0.
@@ -288,7 +288,8 @@ impl fmt::Display for CliError<'_> {
             ),
             CliError::Seconds(clock, value) => write!(
                 f,
-                "--{clock}: {} is not a whole number of seconds",
+                "--{}: {} is not a whole number of seconds",
+                clock.name(),
                 Quoted(value)
             ),
             CliError::Twice(option) => write!(f, "--{option} may be given once"),
@@ -367,18 +368,15 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action<'a>, Cli
             Opt::Long(b"root") => {
                 options.root = Some(parser.value().map_err(missing)?);
             }
-            Opt::Long(clock @ (b"monotonic" | b"boottime")) => {
-                let clock = if clock == b"monotonic" {
-                    "monotonic"
-                } else {
-                    "boottime"
+            Opt::Long(b"monotonic" | b"boottime") => {
+                let (clock, offset) = match opt {
+                    Opt::Long(b"monotonic") => {
+                        (Clock::Monotonic, &mut options.clock_offsets.monotonic)
+                    }
+                    _ => (Clock::Boottime, &mut options.clock_offsets.boottime),
                 };
                 let value = parser.value().map_err(missing)?;
-                let secs = seconds(value).ok_or(CliError::Seconds(clock, value))?;
-                match clock {
-                    "monotonic" => options.clock_offsets.monotonic = Some(secs),
-                    _ => options.clock_offsets.boottime = Some(secs),
-                }
+                *offset = Some(seconds(value).ok_or(CliError::Seconds(clock, value))?);
             }
             Opt::Long(b"show-ns") => {
                 options.show_ns = Some(match parser.value_opt() {
