@@ -500,7 +500,7 @@ impl Command {
             .check()
             .map_err(|refused| Error::Refused(Refusal::Offset(refused)))?;
         if let Some(dir) = self.root_dir()? {
-            let proc = self.proc_in_root().then(|| root::proc_dir(&dir));
+            let proc = self.proc_in_root().then(|| root::proc_dir(dir.as_bytes()));
             root::check(&dir, proc.as_deref()).map_err(|refused| Error::Root {
                 dir: dir.into_bytes(),
                 failure: RootFailure::Refused(refused),
@@ -709,7 +709,7 @@ impl<'a> Launch<'a> {
             parent_mnt,
             parent_net,
             root_proc: match &root {
-                Some(dir) if command.proc_in_root() => Some(root::proc_dir(dir)),
+                Some(dir) if command.proc_in_root() => Some(root::proc_dir(dir.as_bytes())),
                 _ => None,
             },
             root,

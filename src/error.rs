@@ -527,7 +527,7 @@ impl fmt::Display for Error {
                          new one (EBUSY); give the directory of another tree",
                     ),
                     RootRefused::ProcDir(errno) => {
-                        write!(f, "{}", Quoted(&root::proc_path(dir)))?;
+                        write!(f, "{}", Quoted(root::proc_dir(dir).as_bytes()))?;
                         match errno {
                             Some(errno) => write!(f, ": {}", ErrnoName(*errno))?,
                             None => f.write_str(" is not a directory")?,

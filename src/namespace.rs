@@ -54,6 +54,7 @@ pub mod root;
 pub mod time;
 pub mod user;
 
+use alloc::ffi::CString;
 use core::ffi::CStr;
 use core::fmt;
 
@@ -333,6 +334,18 @@ impl fmt::Display for NsId {
 /// holds `self`, a link to the caller's own directory.
 pub fn proc_mounted() -> bool {
     sys::stat(c"/proc/self").is_ok()
+}
+
+/// `DIR/NAME`, for the system calls: a namespace file kept in DIR ([`keep`],
+/// [`join`]), or `DIR/proc` in a new root ([`root`]). DIR has no NUL byte:
+/// it came through a C string, or was checked.
+pub fn path_in(dir: &[u8], name: &str) -> CString {
+    let mut path = dir.to_vec();
+    if !path.ends_with(b"/") {
+        path.push(b'/');
+    }
+    path.extend_from_slice(name.as_bytes());
+    CString::new(path).unwrap_or_default()
 }
 
 /// Write `text` to a file in `/proc` with a single write(2).

@@ -58,7 +58,7 @@ use core::fmt;
 
 use syscalls::Errno;
 
-use crate::namespace::{Namespace, Namespaces, NsId};
+use crate::namespace::{Namespace, Namespaces, NsId, path_in};
 use crate::strace::{ErrnoName, NsFlags};
 use crate::sys::{self, Fd, Pid};
 use crate::text::Quoted;
@@ -149,17 +149,6 @@ fn own_link(ns: Namespace) -> &'static core::ffi::CStr {
 /// would have it.
 fn own(ns: Namespace) -> Result<NsId, Errno> {
     sys::stat(own_link(ns)).map(|st| NsId::from_stat(&st))
-}
-
-/// `DIR/NAME`, NUL-terminated.
-fn path_in(dir: &[u8], name: &str) -> CString {
-    let mut path = dir.to_vec();
-    if !path.ends_with(b"/") {
-        path.push(b'/');
-    }
-    path.extend_from_slice(name.as_bytes());
-    // The directory came through CString already: it has no NUL.
-    CString::new(path).unwrap_or_default()
 }
 
 impl Target {

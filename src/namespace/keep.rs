@@ -54,7 +54,7 @@ use core::fmt::{self, Write};
 
 use syscalls::Errno;
 
-use crate::namespace::{Namespace, Namespaces};
+use crate::namespace::{Namespace, Namespaces, path_in};
 use crate::strace::ErrnoName;
 use crate::sys::{self, Fd, Pid};
 use crate::text::{FixedBuf, Quoted};
@@ -91,17 +91,6 @@ pub struct Failed {
     pub step: Step,
     /// What the kernel answered, if a call failed.
     pub errno: Option<Errno>,
-}
-
-/// `DIR/NAME`, NUL-terminated (DIR has no NUL: it came through a C string
-/// or was checked).
-pub fn path_in(dir: &[u8], name: &str) -> CString {
-    let mut path = dir.to_vec();
-    if !path.ends_with(b"/") {
-        path.push(b'/');
-    }
-    path.extend_from_slice(name.as_bytes());
-    CString::new(path).unwrap_or_default()
 }
 
 fn failed(dir: &[u8], step: Step) -> impl Fn(Errno) -> Failed + '_ {

@@ -82,7 +82,6 @@
 //! particular: it must be mounted before the old root goes (step 2).
 
 use alloc::ffi::CString;
-use alloc::vec::Vec;
 use core::ffi::CStr;
 use core::fmt;
 
@@ -92,6 +91,7 @@ use crate::strace::Str;
 use crate::sys;
 
 use super::mount::PROC_FLAGS;
+use super::path_in;
 
 /// Where the new root is, prepared by the parent: the child only reads it.
 #[derive(Clone, Copy, Debug)]
@@ -153,18 +153,8 @@ impl NewRoot<'_> {
 }
 
 /// `DIR/proc`, where a fresh proc is mounted before the pivot.
-pub fn proc_dir(dir: &CStr) -> CString {
-    CString::new(proc_path(dir.to_bytes())).expect("a C string and a NUL-free suffix")
-}
-
-/// `DIR/proc` as bytes, for messages.
-pub fn proc_path(dir: &[u8]) -> Vec<u8> {
-    let mut path = dir.to_vec();
-    if path.last() != Some(&b'/') {
-        path.push(b'/');
-    }
-    path.extend_from_slice(b"proc");
-    path
+pub fn proc_dir(dir: &[u8]) -> CString {
+    path_in(dir, "proc")
 }
 
 /// Why the parent refused a DIR, before anything was made.
@@ -214,8 +204,8 @@ impl fmt::Display for Call<'_> {
         match self.0 {
             Step::Bind => write!(f, "mount({dir}, {dir}, NULL, MS_BIND|MS_REC, NULL)"),
             Step::MountProc => {
-                let proc = proc_path(self.1);
-                let proc = Str(&proc);
+                let proc = proc_dir(self.1);
+                let proc = Str(proc.as_bytes());
                 write!(
                     f,
                     "mount(\"proc\", {proc}, \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)"
@@ -248,9 +238,9 @@ mod tests {
 
     #[test]
     fn proc_is_below_the_new_root() {
-        assert_eq!(proc_dir(c"/srv/box").as_bytes(), b"/srv/box/proc");
-        assert_eq!(proc_dir(c"/srv/box/").as_bytes(), b"/srv/box/proc");
-        assert_eq!(proc_dir(c"box").as_bytes(), b"box/proc");
+        assert_eq!(proc_dir(b"/srv/box").as_bytes(), b"/srv/box/proc");
+        assert_eq!(proc_dir(b"/srv/box/").as_bytes(), b"/srv/box/proc");
+        assert_eq!(proc_dir(b"box").as_bytes(), b"box/proc");
     }
 
     #[test]
