@@ -336,6 +336,12 @@ pub fn proc_mounted() -> bool {
     sys::stat(c"/proc/self").is_ok()
 }
 
+/// `/proc/PID/ns/NAME`: the link of process `pid` to its namespace of type
+/// `ns`. For the parent only (it allocates).
+pub fn ns_link(pid: Pid, ns: Namespace) -> CString {
+    CString::new(alloc::format!("/proc/{pid}/ns/{}", ns.name())).unwrap_or_default()
+}
+
 /// `DIR/NAME`, for the system calls: a namespace file kept in DIR ([`keep`],
 /// [`join`]), or `DIR/proc` in a new root ([`root`]). DIR has no NUL byte:
 /// it came through a C string, or was checked.

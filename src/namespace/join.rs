@@ -58,7 +58,7 @@ use core::fmt;
 
 use syscalls::Errno;
 
-use crate::namespace::{Namespace, Namespaces, NsId, path_in};
+use crate::namespace::{Namespace, Namespaces, NsId, ns_link, path_in};
 use crate::strace::{ErrnoName, NsFlags};
 use crate::sys::{self, Fd, Pid};
 use crate::text::Quoted;
@@ -170,14 +170,7 @@ impl Target {
                 let pidfd = sys::pidfd_open(*pid).map_err(failed(Step::PidfdOpen))?;
                 let mut types = Namespaces::EMPTY;
                 for ns in Namespace::ALL.into_iter().filter(|&ns| !new.contains(ns)) {
-                    let mut link = crate::text::FixedBuf::<48>::new();
-                    let _ = core::fmt::Write::write_fmt(
-                        &mut link,
-                        format_args!("/proc/{pid}/ns/{}\0", ns.name()),
-                    );
-                    let link = core::ffi::CStr::from_bytes_until_nul(link.as_bytes())
-                        .unwrap_or(c"/proc/self/ns");
-                    let theirs = match sys::stat(link) {
+                    let theirs = match sys::stat(&ns_link(*pid, ns)) {
                         Ok(st) => NsId::from_stat(&st),
                         // A type this kernel does not have.
                         Err(Errno::ENOENT) if !sys_has(ns) => continue,
@@ -417,9 +410,12 @@ impl fmt::Display for Failed {
     /// has that pid (any more)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let errno = |f: &mut fmt::Formatter<'_>| self::errno(f, self.errno);
-        let file = |ns: Namespace| match &self.target {
-            Target::Dir(dir) => Quoted(path_in(dir, ns.name()).as_bytes()).to_string(),
-            Target::Pid(pid) => alloc::format!("\"/proc/{pid}/ns/{}\"", ns.name()),
+        let file = |ns: Namespace| {
+            let path = match &self.target {
+                Target::Dir(dir) => path_in(dir, ns.name()),
+                Target::Pid(pid) => ns_link(*pid, ns),
+            };
+            Quoted(path.as_bytes()).to_string()
         };
         write!(f, "{}: ", self.target)?;
         let hint = match (self.step, self.errno) {

@@ -54,7 +54,7 @@ use core::fmt::{self, Write};
 
 use syscalls::Errno;
 
-use crate::namespace::{Namespace, Namespaces, path_in};
+use crate::namespace::{Namespace, Namespaces, ns_link, path_in};
 use crate::strace::ErrnoName;
 use crate::sys::{self, Fd, Pid};
 use crate::text::{FixedBuf, Quoted};
@@ -157,13 +157,10 @@ pub struct Opened {
 pub fn open_child(dir: &[u8], pid: Pid, types: Namespaces) -> Result<Opened, Failed> {
     let mut files = Vec::new();
     for ns in types.iter() {
-        let mut path = FixedBuf::<48>::new();
-        let _ = write!(path, "/proc/{pid}/ns/{}\0", ns.name());
-        let path = core::ffi::CStr::from_bytes_until_nul(path.as_bytes()).unwrap_or(c"/");
         let why = "a reference: the namespace cannot die while this is open, \
                    even if the command exits at once";
-        let file =
-            sys::open(path, libc::O_RDONLY, why).map_err(failed(dir, Step::OpenChild(ns)))?;
+        let file = sys::open(&ns_link(pid, ns), libc::O_RDONLY, why)
+            .map_err(failed(dir, Step::OpenChild(ns)))?;
         files.push((ns, file));
     }
     Ok(Opened { files })
