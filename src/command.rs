@@ -789,20 +789,12 @@ impl<'a> Launch<'a> {
             .take()
             .map(time::ForChildren::restore);
         let back = self.saved.take().map(Saved::restore);
-        let joined_pid = self
-            .join
-            .as_ref()
-            .is_some_and(|join| join.types().contains(Namespace::Pid));
-        let pid = match cloned {
-            Err(Errno::ENOMEM) if joined_pid => {
-                let join = self.join.as_ref().expect("a join");
-                return Err(Error::Join(join::Failed {
-                    target: join.target().clone(),
-                    step: join::Step::DeadPidNamespace,
-                    errno: Some(Errno::ENOMEM),
-                }));
+        let pid = match (cloned, &self.join) {
+            (Err(Errno::ENOMEM), Some(join)) if join.types().contains(Namespace::Pid) => {
+                let dead = join.target().failed(join::Step::DeadPidNamespace);
+                return Err(Error::Join(dead(Errno::ENOMEM)));
             }
-            other => other.map_err(launcher(Step::Clone(flags)))?,
+            (cloned, _) => cloned.map_err(launcher(Step::Clone(flags)))?,
         };
         if let Some(Err((step, errno))) = restored {
             self.kill_held(pid);
@@ -813,12 +805,10 @@ impl<'a> Launch<'a> {
         }
         if let Some(Err((ns, errno))) = back {
             self.kill_held(pid);
-            let join = self.join.as_ref().expect("a join");
-            return Err(Error::Join(join::Failed {
-                target: join.target().clone(),
-                step: join::Step::Restore(ns),
-                errno: Some(errno),
-            }));
+            let join = self.join.as_ref().expect("only a join saves namespaces");
+            return Err(Error::Join(join.target().failed(join::Step::Restore(ns))(
+                errno,
+            )));
         }
         Ok(pid)
     }

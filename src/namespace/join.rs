@@ -53,6 +53,7 @@
 //! even while a kept file holds it: the clone into it fails with `ENOMEM`.
 
 use alloc::ffi::CString;
+use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -152,31 +153,32 @@ fn own(ns: Namespace) -> Result<NsId, Errno> {
 }
 
 impl Target {
+    /// The failure of `step` on this target, with the kernel's answer.
+    pub fn failed(&self, step: Step) -> impl Fn(Errno) -> Failed + '_ {
+        move |errno| Failed {
+            target: self.clone(),
+            step,
+            errno: Some(errno),
+        }
+    }
+
     /// Look at what would be joined, changing nothing: open the target,
     /// and find the types whose namespace is not the caller's, leaving out
     /// those in `new`, which the command gets new.
     pub fn look(&self, new: Namespaces) -> Result<Join, Failed> {
-        let failed = |step| {
-            let target = self.clone();
-            move |errno| Failed {
-                target,
-                step,
-                errno: Some(errno),
-            }
-        };
         let user_first = sys::geteuid() != 0;
         match self {
             Target::Pid(pid) => {
-                let pidfd = sys::pidfd_open(*pid).map_err(failed(Step::PidfdOpen))?;
+                let pidfd = sys::pidfd_open(*pid).map_err(self.failed(Step::PidfdOpen))?;
                 let mut types = Namespaces::EMPTY;
                 for ns in Namespace::ALL.into_iter().filter(|&ns| !new.contains(ns)) {
                     let theirs = match sys::stat(&ns_link(*pid, ns)) {
                         Ok(st) => NsId::from_stat(&st),
                         // A type this kernel does not have.
                         Err(Errno::ENOENT) if !sys_has(ns) => continue,
-                        Err(errno) => return Err(failed(Step::Lookup(ns))(errno)),
+                        Err(errno) => return Err(self.failed(Step::Lookup(ns))(errno)),
                     };
-                    if own(ns).map_err(failed(Step::Lookup(ns)))? != theirs {
+                    if own(ns).map_err(self.failed(Step::Lookup(ns)))? != theirs {
                         types = types.with(ns);
                     }
                 }
@@ -189,10 +191,10 @@ impl Target {
             }
             Target::Dir(dir) => {
                 let cdir =
-                    CString::new(dir.clone()).map_err(|_| failed(Step::Dir)(Errno::EINVAL))?;
-                let st = sys::stat(&cdir).map_err(failed(Step::Dir))?;
+                    CString::new(dir.clone()).map_err(|_| self.failed(Step::Dir)(Errno::EINVAL))?;
+                let st = sys::stat(&cdir).map_err(self.failed(Step::Dir))?;
                 if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
-                    return Err(failed(Step::Dir)(Errno::ENOTDIR));
+                    return Err(self.failed(Step::Dir)(Errno::ENOTDIR));
                 }
                 let mut files = Vec::new();
                 let mut types = Namespaces::EMPTY;
@@ -202,24 +204,27 @@ impl Target {
                     let file = match sys::open(&path, libc::O_RDONLY, why) {
                         Ok(file) => file,
                         Err(Errno::ENOENT) => continue,
-                        Err(errno) => return Err(failed(Step::Open(ns))(errno)),
+                        Err(errno) => return Err(self.failed(Step::Open(ns))(errno)),
                     };
                     match sys::ioctl_ns_type(
                         file.raw(),
                         "is it a namespace file, and of the type its name says?",
                     ) {
                         Ok(flag) if flag == ns.flag() => {}
-                        Ok(flag) => return Err(failed(Step::WrongType(ns, flag))(Errno::EINVAL)),
-                        Err(errno) => return Err(failed(Step::NotNamespace(ns))(errno)),
+                        Ok(flag) => {
+                            return Err(self.failed(Step::WrongType(ns, flag))(Errno::EINVAL));
+                        }
+                        Err(errno) => return Err(self.failed(Step::NotNamespace(ns))(errno)),
                     }
-                    let theirs =
-                        NsId::from_stat(&sys::fstat(file.raw()).map_err(failed(Step::Open(ns)))?);
-                    if own(ns).map_err(failed(Step::Lookup(ns)))? != theirs {
+                    let theirs = NsId::from_stat(
+                        &sys::fstat(file.raw()).map_err(self.failed(Step::Open(ns)))?,
+                    );
+                    if own(ns).map_err(self.failed(Step::Lookup(ns)))? != theirs {
                         types = types.with(ns);
                         files.push((ns, file));
                     }
                 }
-                if files.is_empty() && types.is_empty() {
+                if files.is_empty() {
                     // Either nothing at all, or only our own namespaces.
                     let any = Namespace::ALL
                         .into_iter()
@@ -266,13 +271,7 @@ impl Join {
     /// documentation): then only the root directory is kept, to return to
     /// our own files, and so to our own `/proc`, with chroot(2).
     pub fn save(&self) -> Result<Saved, Failed> {
-        let failed = |ns| {
-            move |errno| Failed {
-                target: self.target.clone(),
-                step: Step::Save(ns),
-                errno: Some(errno),
-            }
-        };
+        let failed = |ns| self.target.failed(Step::Save(ns));
         let mut saved = Saved {
             files: Vec::new(),
             root: None,
@@ -301,13 +300,7 @@ impl Join {
 
     /// Join, in the launcher, before clone.
     pub fn enter(&self) -> Result<(), Failed> {
-        let failed = |types| {
-            move |errno| Failed {
-                target: self.target.clone(),
-                step: Step::Setns(types),
-                errno: Some(errno),
-            }
-        };
+        let failed = |types| self.target.failed(Step::Setns(types));
         match &self.source {
             Source::Pidfd(_) if self.types.is_empty() => Ok(()),
             Source::Pidfd(pidfd) => {
@@ -550,5 +543,3 @@ fn setns_hint(types: Namespaces, errno: Option<Errno>) -> &'static str {
         _ => "",
     }
 }
-
-use alloc::string::ToString;

@@ -49,6 +49,7 @@
 //! nothing refers to the namespace any more, and the kernel frees it.
 
 use alloc::ffi::CString;
+use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
@@ -320,5 +321,3 @@ impl fmt::Display for Failed {
         Ok(())
     }
 }
-
-use alloc::string::ToString;
