@@ -270,15 +270,19 @@ impl Namespaces {
             .filter(move |&ns| self.contains(ns))
     }
 
+    /// The `CLONE_NEW*` flags of these types, as unshare(2) and setns(2)
+    /// take them.
+    pub fn flags(self) -> i32 {
+        self.iter().fold(0, |flags, ns| flags | ns.flag())
+    }
+
     /// The `CLONE_NEW*` flags that clone(2) can create these with: all but
     /// `CLONE_NEWTIME`. Its value, 0x80, lies in the low byte of the flags,
     /// where legacy clone takes the child's exit signal: the kernel would
     /// read it as part of the signal number, not as a namespace. See
     /// [`time`] for how nsclone creates a time namespace instead.
     pub fn clone_flags(self) -> u64 {
-        self.iter()
-            .filter(|&ns| ns != Namespace::Time)
-            .fold(0, |flags, ns| flags | ns.flag() as u64)
+        self.without(Namespace::Time).flags() as u64
     }
 }
 

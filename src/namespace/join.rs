@@ -131,11 +131,6 @@ pub struct Failed {
     pub errno: Option<Errno>,
 }
 
-/// The types a join can cover: all but none.
-fn flags(types: Namespaces) -> i32 {
-    types.iter().fold(0, |flags, ns| flags | ns.flag())
-}
-
 /// `/proc/PID/ns/NAME` of the caller for the namespace its next child
 /// enters: `pid_for_children` and `time_for_children` for those types.
 fn own_link(ns: Namespace) -> &'static core::ffi::CStr {
@@ -305,7 +300,7 @@ impl Join {
             Source::Pidfd(_) if self.types.is_empty() => Ok(()),
             Source::Pidfd(pidfd) => {
                 let why = "all at once, or none; the PID namespace only for our children";
-                sys::setns(pidfd.raw(), flags(self.types), why).map_err(failed(self.types))
+                sys::setns(pidfd.raw(), self.types.flags(), why).map_err(failed(self.types))
             }
             Source::Files(files) => {
                 let user = |&&(ns, _): &&(Namespace, Fd)| ns == Namespace::User;
@@ -482,7 +477,7 @@ impl fmt::Display for Failed {
             }
             (Step::Setns(types), err) => {
                 match &self.target {
-                    Target::Pid(_) => write!(f, "setns(pidfd, {})", NsFlags(flags(types)))?,
+                    Target::Pid(_) => write!(f, "setns(pidfd, {})", NsFlags(types.flags()))?,
                     Target::Dir(_) => match types.iter().next() {
                         Some(ns) => write!(f, "setns({}, {})", file(ns), ns.flag_name())?,
                         None => f.write_str("setns")?,
