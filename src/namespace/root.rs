@@ -90,7 +90,7 @@ use syscalls::Errno;
 use crate::strace::Str;
 use crate::sys;
 
-use super::mount::PROC_FLAGS;
+use super::mount::mount_proc_on;
 use super::path_in;
 
 /// Where the new root is, prepared by the parent: the child only reads it.
@@ -124,7 +124,6 @@ pub const BIND_FLAGS: u64 = libc::MS_BIND | libc::MS_REC;
 
 const DOT: &CStr = c".";
 const SLASH: &CStr = c"/";
-const PROC: &CStr = c"proc";
 
 impl NewRoot<'_> {
     /// In the child, in a new mount namespace whose mounts are private:
@@ -135,8 +134,7 @@ impl NewRoot<'_> {
                    is one (MS_REC: with the mounts below it)";
         sys::mount_bind(self.dir, self.dir, true, why).map_err(at(Step::Bind))?;
         if let Some(proc) = self.proc {
-            sys::mount(Some(PROC), proc, Some(PROC), PROC_FLAGS, None)
-                .map_err(at(Step::MountProc))?;
+            mount_proc_on(proc).map_err(at(Step::MountProc))?;
         }
         let why = "pivot_root(\".\", \".\") takes the new root as the current directory";
         sys::chdir(self.dir, why).map_err(at(Step::Chdir))?;
