@@ -55,7 +55,7 @@ use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::c_char;
 
-use crate::child::{ChildSteps, Hold, Report};
+use crate::child::{ChildStep, ChildSteps, Hold, Report};
 use crate::clone;
 use crate::error::{Error, Refusal, RootFailure, Step, Vfork};
 use crate::exec::{self, Argv, ExecPlan, RawWords};
@@ -161,11 +161,13 @@ fn reap(pid: Pid) -> Result<WaitStatus, Error> {
     match sys::wait4(pid, 0) {
         Ok(Some(status)) => Ok(status),
         Ok(None) => unreachable!("wait4 without WNOHANG returned no status"),
-        Err(errno) => Err(Error::Launcher {
-            step: Step::Wait(pid),
-            errno,
-        }),
+        Err(errno) => Err(launcher(Step::Wait(pid))(errno)),
     }
+}
+
+/// A failed system call of the launcher's own, for `map_err`.
+fn launcher(step: Step) -> impl Fn(Errno) -> Error {
+    move |errno| Error::Launcher { step, errno }
 }
 
 impl Command {
@@ -657,17 +659,11 @@ impl<'a> Launch<'a> {
     /// Step 1: everything before clone. Refusals were checked already.
     fn prepare(checked: Checked<'a>, argv: &'a Argv, before_exec: bool) -> Result<Self, Error> {
         let Checked { command, join, new } = checked;
-        let ns = new;
-        let parent_id = |kind: Namespace| -> Result<Option<NsId>, Error> {
-            if !ns.contains(kind) {
-                return Ok(None);
-            }
-            NsId::of_self(kind)
+        let parent_id = |kind: Namespace| match new.contains(kind) {
+            true => NsId::of_self(kind)
                 .map(Some)
-                .map_err(|errno| Error::Launcher {
-                    step: Step::Identity(kind),
-                    errno,
-                })
+                .map_err(launcher(Step::Identity(kind))),
+            false => Ok(None),
         };
         // The UTS check guards sethostname only: without a hostname the
         // child changes nothing there, and the lookup is saved on both sides.
@@ -688,9 +684,8 @@ impl<'a> Launch<'a> {
             None => None,
         };
         // After the join: ids as the joined user namespace sees them.
-        let maps = ns.contains(Namespace::User).then(IdMaps::root);
+        let maps = new.contains(Namespace::User).then(IdMaps::root);
         let root = command.root_dir()?;
-        let launcher = |step| move |errno| Error::Launcher { step, errno };
         let why = "the report pipe: O_CLOEXEC, so a successful exec closes it";
         let (report_r, report_w) = sys::pipe_cloexec(why).map_err(launcher(Step::ReportPipe))?;
         let held = maps.is_some() || before_exec || command.keep.is_some();
@@ -714,7 +709,7 @@ impl<'a> Launch<'a> {
             },
             root,
             maps,
-            offsets: match ns.contains(Namespace::Time) {
+            offsets: match new.contains(Namespace::Time) {
                 true => command.clock_offsets.text(time::Shift::of_caller()),
                 false => OffsetsText::new(),
             },
@@ -727,10 +722,8 @@ impl<'a> Launch<'a> {
         // Undone when dropped, should anything below fail before clone.
         if command.time_maker() == Some(TimeMaker::Launcher) {
             let made = time::ForChildren::unshare(launch.offsets.as_bytes());
-            launch.time_for_children = Some(made.map_err(|(step, errno)| Error::Launcher {
-                step: Step::Time(step),
-                errno,
-            })?);
+            let made = made.map_err(|(step, errno)| launcher(Step::Time(step))(errno))?;
+            launch.time_for_children = Some(made);
         }
         Ok(launch)
     }
@@ -739,7 +732,6 @@ impl<'a> Launch<'a> {
     /// child's pid, with the parent's memory as it was before.
     fn clone_child(&mut self) -> Result<Pid, Error> {
         let command = self.command;
-        let launcher = |step| move |errno| Error::Launcher { step, errno };
         let old_mask =
             sys::sigprocmask(libc::SIG_SETMASK, SigSet::ALL).map_err(launcher(Step::SignalMask))?;
         let child_time = command.time_maker() == Some(TimeMaker::Child);
@@ -798,10 +790,7 @@ impl<'a> Launch<'a> {
         };
         if let Some(Err((step, errno))) = restored {
             self.kill_held(pid);
-            return Err(Error::Launcher {
-                step: Step::Time(step),
-                errno,
-            });
+            return Err(launcher(Step::Time(step))(errno));
         }
         if let Some(Err((ns, errno))) = back {
             self.kill_held(pid);
@@ -868,7 +857,7 @@ impl<'a> Launch<'a> {
                     failure: failure.into(),
                 }
             }
-            (crate::child::ChildStep::Sethostname, _, Some(errno)) => Error::Sethostname {
+            (ChildStep::Sethostname, _, Some(errno)) => Error::Sethostname {
                 name: self.command.hostname.expect("a hostname was set"),
                 errno,
             },
