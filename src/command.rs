@@ -71,13 +71,12 @@ use crate::sys::{self, Fd, Pid};
 use crate::wait::WaitStatus;
 use syscalls::Errno;
 
-/// The clone flags of every launch: a new UTS namespace, and SIGCHLD as the
-/// exit signal, the signal the kernel sends the parent when the child ends.
+/// The exit signal of every launch, in the low byte of clone's flags:
+/// SIGCHLD, the signal the kernel sends the parent when the child ends.
 /// With it the child is an ordinary child for wait4(2); with another exit
 /// signal it would be a "clone" child, reported only to a wait4 with
 /// `__WALL` or `__WCLONE` (and with 0, no signal at all would be sent).
-/// [`Command::namespace`] adds more.
-pub const CLONE_FLAGS: u64 = libc::CLONE_NEWUTS as u64 | libc::SIGCHLD as u64;
+pub const EXIT_SIGNAL: u64 = libc::SIGCHLD as u64;
 
 /// Added in vfork style: share the parent's memory (`CLONE_VM`) and let
 /// the parent sleep until the child has exec'd or exited (`CLONE_VFORK`),
@@ -400,13 +399,6 @@ impl Command {
     /// The namespaces the command will get.
     pub fn namespaces(&self) -> Namespaces {
         self.namespaces
-    }
-
-    /// The flags given to clone(2): the namespaces' `CLONE_NEW*` flags but
-    /// `CLONE_NEWTIME`, `SIGCHLD`, and in vfork style [`VFORK_FLAGS`].
-    pub fn clone_flags(&self) -> u64 {
-        let style = if self.vfork { VFORK_FLAGS } else { 0 };
-        CLONE_FLAGS | self.namespaces.clone_flags() | style
     }
 
     /// The command's words, `argv[0]` first.
@@ -757,7 +749,7 @@ impl<'a> Launch<'a> {
         let report = report.expect("the report pipe's write end is open until clone");
         let mut child = || steps.run(plan, report);
         let style = if command.vfork { VFORK_FLAGS } else { 0 };
-        let flags = libc::SIGCHLD as u64 | self.new.clone_flags() | style;
+        let flags = EXIT_SIGNAL | self.new.clone_flags() | style;
         let stack = self.stack.as_ref().expect("a stack until clone");
         // SAFETY: the child closure only makes system calls from `sys` and
         // allocates nothing: everything it touches was prepared above. In
