@@ -458,7 +458,7 @@ impl Command {
         };
         let one_thread = [Namespace::User, Namespace::Mount, Namespace::Time];
         if let Some(&kind) = one_thread.iter().find(|&&kind| joined.contains(kind)) {
-            if !time::single_threaded() {
+            if !namespace::single_threaded() {
                 return Err(Error::Refused(Refusal::JoinThreads(kind)));
             }
         }

@@ -358,6 +358,15 @@ pub fn path_in(dir: &[u8], name: &str) -> CString {
     CString::new(path).unwrap_or_default()
 }
 
+/// Whether the calling process has a single thread: `/proc/self/task` has
+/// one directory per thread, and a directory's link count is 2 plus its
+/// subdirectories. The kernel asks it of a process that enters a user,
+/// mount or time namespace ([`join`]), or writes its own clock offsets
+/// ([`time`]).
+pub(crate) fn single_threaded() -> bool {
+    sys::stat(c"/proc/self/task").is_ok_and(|st| st.st_nlink == 3)
+}
+
 /// Write `text` to a file in `/proc` with a single write(2).
 ///
 /// The kernel parses `uid_map`, `gid_map`, `setgroups` and
