@@ -870,7 +870,7 @@ impl<'a> Launch<'a> {
             return Ok(Child { pid });
         };
         match opened.bind(dir) {
-            Ok(_) => Ok(Child { pid }),
+            Ok(()) => Ok(Child { pid }),
             Err(failed) => {
                 let why = "its namespaces could not be kept: it must not run as if they were";
                 let _ = sys::kill(pid, libc::SIGKILL, why);

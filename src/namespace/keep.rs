@@ -170,7 +170,7 @@ pub fn open_child(dir: &[u8], pid: Pid, types: Namespaces) -> Result<Opened, Fai
 impl Opened {
     /// Bind each open namespace onto `DIR/TYPE`, creating the file if it is
     /// missing. On failure, what was made is undone.
-    pub fn bind(self, dir: &[u8]) -> Result<Namespaces, Failed> {
+    pub fn bind(self, dir: &[u8]) -> Result<(), Failed> {
         let mut made: Vec<(Namespace, bool)> = Vec::new();
         for (ns, file) in &self.files {
             match bind_one(dir, *ns, file) {
@@ -182,10 +182,7 @@ impl Opened {
                 }
             }
         }
-        Ok(self
-            .files
-            .iter()
-            .fold(Namespaces::EMPTY, |set, (ns, _)| set.with(*ns)))
+        Ok(())
     }
 }
 
