@@ -358,6 +358,17 @@ pub fn path_in(dir: &[u8], name: &str) -> CString {
     CString::new(path).unwrap_or_default()
 }
 
+/// Check that `dir`, a directory of namespace files (`--keep DIR`,
+/// `--join DIR`), is one: stat(2)'s error, `ENOTDIR`, or `EINVAL` for a
+/// NUL byte, which no path can hold.
+pub(crate) fn check_dir(dir: &[u8]) -> Result<(), Errno> {
+    let cdir = CString::new(dir).map_err(|_| Errno::EINVAL)?;
+    match sys::stat(&cdir)?.st_mode & libc::S_IFMT {
+        libc::S_IFDIR => Ok(()),
+        _ => Err(Errno::ENOTDIR),
+    }
+}
+
 /// Whether the calling process has a single thread: `/proc/self/task` has
 /// one directory per thread, and a directory's link count is 2 plus its
 /// subdirectories. The kernel asks it of a process that enters a user,

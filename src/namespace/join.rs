@@ -52,14 +52,13 @@
 //! A PID namespace whose init (its PID 1) has exited takes no new process,
 //! even while a kept file holds it: the clone into it fails with `ENOMEM`.
 
-use alloc::ffi::CString;
 use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::fmt;
 
 use syscalls::Errno;
 
-use crate::namespace::{Namespace, Namespaces, NsId, ns_link, path_in};
+use crate::namespace::{Namespace, Namespaces, NsId, check_dir, ns_link, path_in};
 use crate::strace::{ErrnoName, NsFlags};
 use crate::sys::{self, Fd, Pid};
 use crate::text::Quoted;
@@ -185,12 +184,7 @@ impl Target {
                 })
             }
             Target::Dir(dir) => {
-                let cdir =
-                    CString::new(dir.clone()).map_err(|_| self.failed(Step::Dir)(Errno::EINVAL))?;
-                let st = sys::stat(&cdir).map_err(self.failed(Step::Dir))?;
-                if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
-                    return Err(self.failed(Step::Dir)(Errno::ENOTDIR));
-                }
+                check_dir(dir).map_err(self.failed(Step::Dir))?;
                 let mut files = Vec::new();
                 let mut types = Namespaces::EMPTY;
                 for ns in Namespace::ALL.into_iter().filter(|&ns| !new.contains(ns)) {

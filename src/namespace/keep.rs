@@ -48,14 +48,13 @@
 //! `MNT_DETACH`, then unlinkat(2) of the empty file. With the mount gone,
 //! nothing refers to the namespace any more, and the kernel frees it.
 
-use alloc::ffi::CString;
 use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
 use syscalls::Errno;
 
-use crate::namespace::{Namespace, Namespaces, ns_link, path_in};
+use crate::namespace::{Namespace, Namespaces, check_dir, ns_link, path_in};
 use crate::strace::ErrnoName;
 use crate::sys::{self, Fd, Pid};
 use crate::text::{FixedBuf, Quoted};
@@ -106,7 +105,7 @@ fn failed(dir: &[u8], step: Step) -> impl Fn(Errno) -> Failed + '_ {
 /// none of its files for `types` keeps a namespace already (another
 /// `--keep` there would stack a second mount on it).
 pub fn check(dir: &[u8], types: Namespaces) -> Result<(), Failed> {
-    check_dir(dir)?;
+    check_dir(dir).map_err(failed(dir, Step::Dir))?;
     for ns in types.iter() {
         if let Some(kept) = kept(dir, ns)? {
             drop(kept);
@@ -118,16 +117,6 @@ pub fn check(dir: &[u8], types: Namespaces) -> Result<(), Failed> {
         }
     }
     Ok(())
-}
-
-/// Fail unless `dir` is a directory.
-fn check_dir(dir: &[u8]) -> Result<(), Failed> {
-    let cdir = CString::new(dir).map_err(|_| failed(dir, Step::Dir)(Errno::EINVAL))?;
-    let st = sys::stat(&cdir).map_err(failed(dir, Step::Dir))?;
-    match st.st_mode & libc::S_IFMT {
-        libc::S_IFDIR => Ok(()),
-        _ => Err(failed(dir, Step::Dir)(Errno::ENOTDIR)),
-    }
 }
 
 /// `DIR/TYPE` open, if it is a namespace file (a bind mount of one, since
@@ -225,7 +214,7 @@ fn undo(dir: &[u8], made: &[(Namespace, bool)], failed_ns: Namespace, created: b
 /// file under it; returns the types released. Files that keep no namespace
 /// are left alone.
 pub fn unkeep(dir: &[u8]) -> Result<Namespaces, Failed> {
-    check_dir(dir)?;
+    check_dir(dir).map_err(failed(dir, Step::Dir))?;
     let mut released = Namespaces::EMPTY;
     for ns in Namespace::ALL {
         // Closed before the umount, so that the mount is the last reference.
