@@ -493,10 +493,14 @@ impl Command {
         self.clock_offsets
             .check()
             .map_err(|refused| Error::Refused(Refusal::Offset(refused)))?;
-        if let Some(dir) = self.root_dir()? {
-            let proc = self.proc_in_root().then(|| root::proc_dir(dir.as_bytes()));
-            root::check(&dir, proc.as_deref()).map_err(|refused| Error::Root {
-                dir: dir.into_bytes(),
+        let root = self.root_dir()?;
+        let root_proc = match &root {
+            Some(dir) if self.proc_in_root() => Some(root::proc_dir(dir.as_bytes())),
+            _ => None,
+        };
+        if let Some(dir) = &root {
+            root::check(dir, root_proc.as_deref()).map_err(|refused| Error::Root {
+                dir: dir.as_bytes().to_vec(),
                 failure: RootFailure::Refused(refused),
             })?;
         }
@@ -504,6 +508,8 @@ impl Command {
             command: self,
             join,
             new,
+            root,
+            root_proc,
         })
     }
 
@@ -575,6 +581,9 @@ pub struct Checked<'a> {
     /// The namespaces the command gets new: those asked for, and UTS unless
     /// it is joined.
     new: Namespaces,
+    /// The new root, and `DIR/proc` when a proc is mounted there, checked.
+    root: Option<CString>,
+    root_proc: Option<CString>,
 }
 
 impl Checked<'_> {
@@ -650,7 +659,13 @@ struct Launch<'a> {
 impl<'a> Launch<'a> {
     /// Step 1: everything before clone. Refusals were checked already.
     fn prepare(checked: Checked<'a>, argv: &'a Argv, before_exec: bool) -> Result<Self, Error> {
-        let Checked { command, join, new } = checked;
+        let Checked {
+            command,
+            join,
+            new,
+            root,
+            root_proc,
+        } = checked;
         let parent_id = |kind: Namespace| match new.contains(kind) {
             true => NsId::of_self(kind)
                 .map(Some)
@@ -677,7 +692,6 @@ impl<'a> Launch<'a> {
         };
         // After the join: ids as the joined user namespace sees them.
         let maps = new.contains(Namespace::User).then(IdMaps::root);
-        let root = command.root_dir()?;
         let why = "the report pipe: O_CLOEXEC, so a successful exec closes it";
         let (report_r, report_w) = sys::pipe_cloexec(why).map_err(launcher(Step::ReportPipe))?;
         let held = maps.is_some() || before_exec || command.keep.is_some();
@@ -695,11 +709,8 @@ impl<'a> Launch<'a> {
             parent_uts,
             parent_mnt,
             parent_net,
-            root_proc: match &root {
-                Some(dir) if command.proc_in_root() => Some(root::proc_dir(dir.as_bytes())),
-                _ => None,
-            },
             root,
+            root_proc,
             maps,
             offsets: match new.contains(Namespace::Time) {
                 true => command.clock_offsets.text(time::Shift::of_caller()),
