@@ -23,7 +23,7 @@ use alloc::vec::Vec;
 
 use crate::Command;
 use crate::namespace::join::Target;
-use crate::namespace::time::ClockOffsets;
+use crate::namespace::time::{Clock, ClockOffsets};
 use crate::namespace::{Hostname, HostnameError, Namespace, Namespaces};
 use crate::signal;
 use crate::sys::Pid;
@@ -224,7 +224,7 @@ pub enum CliError<'a> {
     /// `--show-ns=` with a view that is not `table` or `tree`.
     View(&'a [u8]),
     /// A clock offset that is not a whole number of seconds.
-    Seconds(&'static str, &'a [u8]),
+    Seconds(Clock, &'a [u8]),
     /// An option given twice that must be given once.
     Twice(&'static str),
     /// `--join` with an empty value, or pid 0.
@@ -288,7 +288,8 @@ impl fmt::Display for CliError<'_> {
             ),
             CliError::Seconds(clock, value) => write!(
                 f,
-                "--{clock}: {} is not a whole number of seconds",
+                "--{}: {} is not a whole number of seconds",
+                clock.name(),
                 Quoted(value)
             ),
             CliError::Twice(option) => write!(f, "--{option} may be given once"),
@@ -337,10 +338,6 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action<'a>, Cli
             // where their value is taken first; this is a stray one.
             Err(e) => return Err(missing(e)),
         };
-        let ns = |ns: Namespace, options: &mut Options| {
-            options.namespaces = options.namespaces.with(ns);
-            options.uts_typed |= ns == Namespace::Uts;
-        };
         match opt {
             Opt::Short(b'H') | Opt::Long(b"hostname") => {
                 let name = parser.value().map_err(missing)?;
@@ -371,18 +368,15 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action<'a>, Cli
             Opt::Long(b"root") => {
                 options.root = Some(parser.value().map_err(missing)?);
             }
-            Opt::Long(clock @ (b"monotonic" | b"boottime")) => {
-                let clock = if clock == b"monotonic" {
-                    "monotonic"
-                } else {
-                    "boottime"
+            Opt::Long(b"monotonic" | b"boottime") => {
+                let (clock, offset) = match opt {
+                    Opt::Long(b"monotonic") => {
+                        (Clock::Monotonic, &mut options.clock_offsets.monotonic)
+                    }
+                    _ => (Clock::Boottime, &mut options.clock_offsets.boottime),
                 };
                 let value = parser.value().map_err(missing)?;
-                let secs = seconds(value).ok_or(CliError::Seconds(clock, value))?;
-                match clock {
-                    "monotonic" => options.clock_offsets.monotonic = Some(secs),
-                    _ => options.clock_offsets.boottime = Some(secs),
-                }
+                *offset = Some(seconds(value).ok_or(CliError::Seconds(clock, value))?);
             }
             Opt::Long(b"show-ns") => {
                 options.show_ns = Some(match parser.value_opt() {
@@ -400,28 +394,30 @@ pub fn parse<'a>(args: impl Iterator<Item = &'a [u8]>) -> Result<Action<'a>, Cli
                         .ok_or(CliError::Signal(value))?,
                 });
             }
-            Opt::Long(name) => {
-                if let Some(value) = parser.value_opt() {
-                    return Err(match flag(Opt::Long(name)) {
+            opt => {
+                // A long flag given a value, `--quiet=yes`; a short flag
+                // cannot be given one (`-qx` is `-q -x`).
+                let value = match opt {
+                    Opt::Long(name) => parser.value_opt().map(|value| (name, value)),
+                    Opt::Short(_) => None,
+                };
+                if let Some((name, value)) = value {
+                    return Err(match flag(opt) {
                         Some(_) => CliError::Unexpected(name, value),
-                        None => CliError::Unknown(Opt::Long(name)),
+                        None => CliError::Unknown(opt),
                     });
                 }
                 match flag(opt) {
-                    Some(Flag::Namespace(kind)) => ns(kind, &mut options),
+                    Some(Flag::Namespace(kind)) => {
+                        options.namespaces = options.namespaces.with(kind);
+                        options.uts_typed |= kind == Namespace::Uts;
+                    }
                     Some(Flag::Set(set)) => set(&mut options),
                     Some(Flag::Help) => return Ok(Action::Help),
                     Some(Flag::Version) => return Ok(Action::Version),
                     None => return Err(CliError::Unknown(opt)),
                 }
             }
-            Opt::Short(_) => match flag(opt) {
-                Some(Flag::Namespace(kind)) => ns(kind, &mut options),
-                Some(Flag::Set(set)) => set(&mut options),
-                Some(Flag::Help) => return Ok(Action::Help),
-                Some(Flag::Version) => return Ok(Action::Version),
-                None => return Err(CliError::Unknown(opt)),
-            },
         }
     }
     if parser.next_positional().is_some() {

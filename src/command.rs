@@ -71,13 +71,12 @@ use crate::sys::{self, Fd, Pid};
 use crate::wait::WaitStatus;
 use syscalls::Errno;
 
-/// The clone flags of every launch: a new UTS namespace, and SIGCHLD as the
-/// exit signal, the signal the kernel sends the parent when the child ends.
+/// The exit signal of every launch, in the low byte of clone's flags:
+/// SIGCHLD, the signal the kernel sends the parent when the child ends.
 /// With it the child is an ordinary child for wait4(2); with another exit
 /// signal it would be a "clone" child, reported only to a wait4 with
 /// `__WALL` or `__WCLONE` (and with 0, no signal at all would be sent).
-/// [`Command::namespace`] adds more.
-pub const CLONE_FLAGS: u64 = libc::CLONE_NEWUTS as u64 | libc::SIGCHLD as u64;
+pub const EXIT_SIGNAL: u64 = libc::SIGCHLD as u64;
 
 /// Added in vfork style: share the parent's memory (`CLONE_VM`) and let
 /// the parent sleep until the child has exec'd or exited (`CLONE_VFORK`),
@@ -161,11 +160,13 @@ fn reap(pid: Pid) -> Result<WaitStatus, Error> {
     match sys::wait4(pid, 0) {
         Ok(Some(status)) => Ok(status),
         Ok(None) => unreachable!("wait4 without WNOHANG returned no status"),
-        Err(errno) => Err(Error::Launcher {
-            step: Step::Wait(pid),
-            errno,
-        }),
+        Err(errno) => Err(launcher(Step::Wait(pid))(errno)),
     }
+}
+
+/// A failed system call of the launcher's own, for `map_err`.
+fn launcher(step: Step) -> impl Fn(Errno) -> Error {
+    move |errno| Error::Launcher { step, errno }
 }
 
 impl Command {
@@ -400,13 +401,6 @@ impl Command {
         self.namespaces
     }
 
-    /// The flags given to clone(2): the namespaces' `CLONE_NEW*` flags but
-    /// `CLONE_NEWTIME`, `SIGCHLD`, and in vfork style [`VFORK_FLAGS`].
-    pub fn clone_flags(&self) -> u64 {
-        let style = if self.vfork { VFORK_FLAGS } else { 0 };
-        CLONE_FLAGS | self.namespaces.clone_flags() | style
-    }
-
     /// The command's words, `argv[0]` first.
     pub fn words(&self) -> impl Iterator<Item = &[u8]> + Clone {
         let (owned, borrowed) = match &self.words {
@@ -464,7 +458,7 @@ impl Command {
         };
         let one_thread = [Namespace::User, Namespace::Mount, Namespace::Time];
         if let Some(&kind) = one_thread.iter().find(|&&kind| joined.contains(kind)) {
-            if !time::single_threaded() {
+            if !namespace::single_threaded() {
                 return Err(Error::Refused(Refusal::JoinThreads(kind)));
             }
         }
@@ -499,10 +493,14 @@ impl Command {
         self.clock_offsets
             .check()
             .map_err(|refused| Error::Refused(Refusal::Offset(refused)))?;
-        if let Some(dir) = self.root_dir()? {
-            let proc = self.proc_in_root().then(|| root::proc_dir(&dir));
-            root::check(&dir, proc.as_deref()).map_err(|refused| Error::Root {
-                dir: dir.into_bytes(),
+        let root = self.root_dir()?;
+        let root_proc = match &root {
+            Some(dir) if self.proc_in_root() => Some(root::proc_dir(dir.as_bytes())),
+            _ => None,
+        };
+        if let Some(dir) = &root {
+            root::check(dir, root_proc.as_deref()).map_err(|refused| Error::Root {
+                dir: dir.as_bytes().to_vec(),
                 failure: RootFailure::Refused(refused),
             })?;
         }
@@ -510,6 +508,8 @@ impl Command {
             command: self,
             join,
             new,
+            root,
+            root_proc,
         })
     }
 
@@ -581,6 +581,9 @@ pub struct Checked<'a> {
     /// The namespaces the command gets new: those asked for, and UTS unless
     /// it is joined.
     new: Namespaces,
+    /// The new root, and `DIR/proc` when a proc is mounted there, checked.
+    root: Option<CString>,
+    root_proc: Option<CString>,
 }
 
 impl Checked<'_> {
@@ -656,18 +659,18 @@ struct Launch<'a> {
 impl<'a> Launch<'a> {
     /// Step 1: everything before clone. Refusals were checked already.
     fn prepare(checked: Checked<'a>, argv: &'a Argv, before_exec: bool) -> Result<Self, Error> {
-        let Checked { command, join, new } = checked;
-        let ns = new;
-        let parent_id = |kind: Namespace| -> Result<Option<NsId>, Error> {
-            if !ns.contains(kind) {
-                return Ok(None);
-            }
-            NsId::of_self(kind)
+        let Checked {
+            command,
+            join,
+            new,
+            root,
+            root_proc,
+        } = checked;
+        let parent_id = |kind: Namespace| match new.contains(kind) {
+            true => NsId::of_self(kind)
                 .map(Some)
-                .map_err(|errno| Error::Launcher {
-                    step: Step::Identity(kind),
-                    errno,
-                })
+                .map_err(launcher(Step::Identity(kind))),
+            false => Ok(None),
         };
         // The UTS check guards sethostname only: without a hostname the
         // child changes nothing there, and the lookup is saved on both sides.
@@ -688,9 +691,7 @@ impl<'a> Launch<'a> {
             None => None,
         };
         // After the join: ids as the joined user namespace sees them.
-        let maps = ns.contains(Namespace::User).then(IdMaps::root);
-        let root = command.root_dir()?;
-        let launcher = |step| move |errno| Error::Launcher { step, errno };
+        let maps = new.contains(Namespace::User).then(IdMaps::root);
         let why = "the report pipe: O_CLOEXEC, so a successful exec closes it";
         let (report_r, report_w) = sys::pipe_cloexec(why).map_err(launcher(Step::ReportPipe))?;
         let held = maps.is_some() || before_exec || command.keep.is_some();
@@ -708,13 +709,10 @@ impl<'a> Launch<'a> {
             parent_uts,
             parent_mnt,
             parent_net,
-            root_proc: match &root {
-                Some(dir) if command.proc_in_root() => Some(root::proc_dir(dir)),
-                _ => None,
-            },
             root,
+            root_proc,
             maps,
-            offsets: match ns.contains(Namespace::Time) {
+            offsets: match new.contains(Namespace::Time) {
                 true => command.clock_offsets.text(time::Shift::of_caller()),
                 false => OffsetsText::new(),
             },
@@ -727,10 +725,8 @@ impl<'a> Launch<'a> {
         // Undone when dropped, should anything below fail before clone.
         if command.time_maker() == Some(TimeMaker::Launcher) {
             let made = time::ForChildren::unshare(launch.offsets.as_bytes());
-            launch.time_for_children = Some(made.map_err(|(step, errno)| Error::Launcher {
-                step: Step::Time(step),
-                errno,
-            })?);
+            let made = made.map_err(|(step, errno)| launcher(Step::Time(step))(errno))?;
+            launch.time_for_children = Some(made);
         }
         Ok(launch)
     }
@@ -739,7 +735,6 @@ impl<'a> Launch<'a> {
     /// child's pid, with the parent's memory as it was before.
     fn clone_child(&mut self) -> Result<Pid, Error> {
         let command = self.command;
-        let launcher = |step| move |errno| Error::Launcher { step, errno };
         let old_mask =
             sys::sigprocmask(libc::SIG_SETMASK, SigSet::ALL).map_err(launcher(Step::SignalMask))?;
         let child_time = command.time_maker() == Some(TimeMaker::Child);
@@ -765,7 +760,7 @@ impl<'a> Launch<'a> {
         let report = report.expect("the report pipe's write end is open until clone");
         let mut child = || steps.run(plan, report);
         let style = if command.vfork { VFORK_FLAGS } else { 0 };
-        let flags = libc::SIGCHLD as u64 | self.new.clone_flags() | style;
+        let flags = EXIT_SIGNAL | self.new.clone_flags() | style;
         let stack = self.stack.as_ref().expect("a stack until clone");
         // SAFETY: the child closure only makes system calls from `sys` and
         // allocates nothing: everything it touches was prepared above. In
@@ -789,36 +784,23 @@ impl<'a> Launch<'a> {
             .take()
             .map(time::ForChildren::restore);
         let back = self.saved.take().map(Saved::restore);
-        let joined_pid = self
-            .join
-            .as_ref()
-            .is_some_and(|join| join.types().contains(Namespace::Pid));
-        let pid = match cloned {
-            Err(Errno::ENOMEM) if joined_pid => {
-                let join = self.join.as_ref().expect("a join");
-                return Err(Error::Join(join::Failed {
-                    target: join.target().clone(),
-                    step: join::Step::DeadPidNamespace,
-                    errno: Some(Errno::ENOMEM),
-                }));
+        let pid = match (cloned, &self.join) {
+            (Err(Errno::ENOMEM), Some(join)) if join.types().contains(Namespace::Pid) => {
+                let dead = join.target().failed(join::Step::DeadPidNamespace);
+                return Err(Error::Join(dead(Errno::ENOMEM)));
             }
-            other => other.map_err(launcher(Step::Clone(flags)))?,
+            (cloned, _) => cloned.map_err(launcher(Step::Clone(flags)))?,
         };
         if let Some(Err((step, errno))) = restored {
             self.kill_held(pid);
-            return Err(Error::Launcher {
-                step: Step::Time(step),
-                errno,
-            });
+            return Err(launcher(Step::Time(step))(errno));
         }
         if let Some(Err((ns, errno))) = back {
             self.kill_held(pid);
-            let join = self.join.as_ref().expect("a join");
-            return Err(Error::Join(join::Failed {
-                target: join.target().clone(),
-                step: join::Step::Restore(ns),
-                errno: Some(errno),
-            }));
+            let join = self.join.as_ref().expect("only a join saves namespaces");
+            return Err(Error::Join(join.target().failed(join::Step::Restore(ns))(
+                errno,
+            )));
         }
         Ok(pid)
     }
@@ -893,7 +875,7 @@ impl<'a> Launch<'a> {
             return Ok(Child { pid });
         };
         match opened.bind(dir) {
-            Ok(_) => Ok(Child { pid }),
+            Ok(()) => Ok(Child { pid }),
             Err(failed) => {
                 let why = "its namespaces could not be kept: it must not run as if they were";
                 let _ = sys::kill(pid, libc::SIGKILL, why);

@@ -346,67 +346,53 @@ impl fmt::Display for Vfork {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::Offset(refused) => return refused.fmt(f),
-            Refusal::NoProc(what) => return write!(f, "{what}: /proc is not mounted"),
-            Refusal::JoinThreads(ns) => {
-                return write!(
-                    f,
-                    "cannot join a {ns} namespace from a process with several threads: the \
-                     kernel refuses it ({}), since threads share their {}",
-                    match ns {
-                        Namespace::Time => "EUSERS",
-                        _ => "EINVAL",
-                    },
-                    match ns {
-                        Namespace::User => "credentials",
-                        Namespace::Mount => "root and working directory",
-                        _ => "clocks",
-                    }
-                );
-            }
-            Refusal::JoinUserTime => {
-                return f.write_str(
-                    "--time without --user is made by nsclone itself, which cannot return \
-                     to its own time namespace from a joined user namespace: add --user",
-                );
-            }
-            Refusal::KeepNotRoot => {
-                return f.write_str(
-                    "--keep bind-mounts the namespaces in your mount namespace, which needs \
-                     CAP_SYS_ADMIN over it: run as root, or inside a mount namespace of your \
-                     own (unshare --user --map-root-user --mount), where the files are then \
-                     seen",
-                );
-            }
-            Refusal::KeepJoinedUser => {
-                return f.write_str(
-                    "--keep after joining a user namespace: there is no way back from it, \
-                     and from inside it nsclone may not mount in your mount namespace",
-                );
-            }
-            Refusal::KeepUserTime => {
-                return f.write_str(
-                    "--keep with --user --time: the child makes its time namespace after the \
-                     others are opened to be kept; keep without --time, or as root without \
-                     --user",
-                );
-            }
-            _ => {}
+            Refusal::TimeThreads => f.write_str(
+                "cannot do that here: a time namespace without --user is made by the \
+                 launcher, which must have a single thread (timens_offsets and setns(2) act \
+                 on the whole process)",
+            ),
+            Refusal::TimeForChildrenTaken => f.write_str(
+                "cannot do that here: the launcher already has a time_for_children of its own",
+            ),
+            Refusal::TimeUserBefore62 => f.write_str(
+                "cannot do that here: with --user, the child creates the time namespace and \
+                 enters it at execve, which Linux does only since 6.2; run as root without \
+                 --user instead",
+            ),
+            Refusal::Offset(refused) => refused.fmt(f),
+            Refusal::NoProc(what) => write!(f, "{what}: /proc is not mounted"),
+            Refusal::JoinThreads(ns) => write!(
+                f,
+                "cannot join a {ns} namespace from a process with several threads: the \
+                 kernel refuses it ({}), since threads share their {}",
+                match ns {
+                    Namespace::Time => "EUSERS",
+                    _ => "EINVAL",
+                },
+                match ns {
+                    Namespace::User => "credentials",
+                    Namespace::Mount => "root and working directory",
+                    _ => "clocks",
+                }
+            ),
+            Refusal::JoinUserTime => f.write_str(
+                "--time without --user is made by nsclone itself, which cannot return to its \
+                 own time namespace from a joined user namespace: add --user",
+            ),
+            Refusal::KeepNotRoot => f.write_str(
+                "--keep bind-mounts the namespaces in your mount namespace, which needs \
+                 CAP_SYS_ADMIN over it: run as root, or inside a mount namespace of your own \
+                 (unshare --user --map-root-user --mount), where the files are then seen",
+            ),
+            Refusal::KeepJoinedUser => f.write_str(
+                "--keep after joining a user namespace: there is no way back from it, and \
+                 from inside it nsclone may not mount in your mount namespace",
+            ),
+            Refusal::KeepUserTime => f.write_str(
+                "--keep with --user --time: the child makes its time namespace after the \
+                 others are opened to be kept; keep without --time, or as root without --user",
+            ),
         }
-        f.write_str("cannot do that here: ")?;
-        f.write_str(match self {
-            Refusal::TimeThreads => {
-                "a time namespace without --user is made by the launcher, which must \
-                 have a single thread (timens_offsets and setns(2) act on the whole process)"
-            }
-            Refusal::TimeForChildrenTaken => {
-                "the launcher already has a time_for_children of its own"
-            }
-            _ => {
-                "with --user, the child creates the time namespace and enters it at execve, \
-                 which Linux does only since 6.2; run as root without --user instead"
-            }
-        })
     }
 }
 
@@ -527,7 +513,7 @@ impl fmt::Display for Error {
                          new one (EBUSY); give the directory of another tree",
                     ),
                     RootRefused::ProcDir(errno) => {
-                        write!(f, "{}", Quoted(&root::proc_path(dir)))?;
+                        write!(f, "{}", Quoted(root::proc_dir(dir).as_bytes()))?;
                         match errno {
                             Some(errno) => write!(f, ": {}", ErrnoName(*errno))?,
                             None => f.write_str(" is not a directory")?,

@@ -54,6 +54,7 @@ pub mod root;
 pub mod time;
 pub mod user;
 
+use alloc::ffi::CString;
 use core::ffi::CStr;
 use core::fmt;
 
@@ -269,15 +270,19 @@ impl Namespaces {
             .filter(move |&ns| self.contains(ns))
     }
 
+    /// The `CLONE_NEW*` flags of these types, as unshare(2) and setns(2)
+    /// take them.
+    pub fn flags(self) -> i32 {
+        self.iter().fold(0, |flags, ns| flags | ns.flag())
+    }
+
     /// The `CLONE_NEW*` flags that clone(2) can create these with: all but
     /// `CLONE_NEWTIME`. Its value, 0x80, lies in the low byte of the flags,
     /// where legacy clone takes the child's exit signal: the kernel would
     /// read it as part of the signal number, not as a namespace. See
     /// [`time`] for how nsclone creates a time namespace instead.
     pub fn clone_flags(self) -> u64 {
-        self.iter()
-            .filter(|&ns| ns != Namespace::Time)
-            .fold(0, |flags, ns| flags | ns.flag() as u64)
+        self.without(Namespace::Time).flags() as u64
     }
 }
 
@@ -333,6 +338,44 @@ impl fmt::Display for NsId {
 /// holds `self`, a link to the caller's own directory.
 pub fn proc_mounted() -> bool {
     sys::stat(c"/proc/self").is_ok()
+}
+
+/// `/proc/PID/ns/NAME`: the link of process `pid` to its namespace of type
+/// `ns`. For the parent only (it allocates).
+pub fn ns_link(pid: Pid, ns: Namespace) -> CString {
+    CString::new(alloc::format!("/proc/{pid}/ns/{}", ns.name())).unwrap_or_default()
+}
+
+/// `DIR/NAME`, for the system calls: a namespace file kept in DIR ([`keep`],
+/// [`join`]), or `DIR/proc` in a new root ([`root`]). DIR has no NUL byte:
+/// it came through a C string, or was checked.
+pub fn path_in(dir: &[u8], name: &str) -> CString {
+    let mut path = dir.to_vec();
+    if !path.ends_with(b"/") {
+        path.push(b'/');
+    }
+    path.extend_from_slice(name.as_bytes());
+    CString::new(path).unwrap_or_default()
+}
+
+/// Check that `dir`, a directory of namespace files (`--keep DIR`,
+/// `--join DIR`), is one: stat(2)'s error, `ENOTDIR`, or `EINVAL` for a
+/// NUL byte, which no path can hold.
+pub(crate) fn check_dir(dir: &[u8]) -> Result<(), Errno> {
+    let cdir = CString::new(dir).map_err(|_| Errno::EINVAL)?;
+    match sys::stat(&cdir)?.st_mode & libc::S_IFMT {
+        libc::S_IFDIR => Ok(()),
+        _ => Err(Errno::ENOTDIR),
+    }
+}
+
+/// Whether the calling process has a single thread: `/proc/self/task` has
+/// one directory per thread, and a directory's link count is 2 plus its
+/// subdirectories. The kernel asks it of a process that enters a user,
+/// mount or time namespace ([`join`]), or writes its own clock offsets
+/// ([`time`]).
+pub(crate) fn single_threaded() -> bool {
+    sys::stat(c"/proc/self/task").is_ok_and(|st| st.st_nlink == 3)
 }
 
 /// Write `text` to a file in `/proc` with a single write(2).

@@ -381,14 +381,10 @@ impl<'a> View<'a> {
     /// In the order of `/proc/PID/ns`, the launcher's before the child's,
     /// and user namespaces last, so that their subtrees end the list.
     fn sorted(&self, mut list: Vec<&'a NsInfo>) -> Vec<&'a NsInfo> {
+        // Namespace's order is the order of /proc/PID/ns (Namespace::ALL).
         list.sort_by_key(|ns| {
-            let kind = Namespace::ALL.iter().position(|&k| k == ns.kind);
-            (
-                ns.kind == Namespace::User,
-                kind,
-                !self.launcher.is_in(ns.id),
-                ns.id,
-            )
+            let user = ns.kind == Namespace::User;
+            (user, ns.kind, !self.launcher.is_in(ns.id), ns.id)
         });
         list
     }

@@ -52,13 +52,13 @@
 //! A PID namespace whose init (its PID 1) has exited takes no new process,
 //! even while a kept file holds it: the clone into it fails with `ENOMEM`.
 
-use alloc::ffi::CString;
+use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::fmt;
 
 use syscalls::Errno;
 
-use crate::namespace::{Namespace, Namespaces, NsId};
+use crate::namespace::{Namespace, Namespaces, NsId, check_dir, ns_link, path_in};
 use crate::strace::{ErrnoName, NsFlags};
 use crate::sys::{self, Fd, Pid};
 use crate::text::Quoted;
@@ -130,11 +130,6 @@ pub struct Failed {
     pub errno: Option<Errno>,
 }
 
-/// The types a join can cover: all but none.
-fn flags(types: Namespaces) -> i32 {
-    types.iter().fold(0, |flags, ns| flags | ns.flag())
-}
-
 /// `/proc/PID/ns/NAME` of the caller for the namespace its next child
 /// enters: `pid_for_children` and `time_for_children` for those types.
 fn own_link(ns: Namespace) -> &'static core::ffi::CStr {
@@ -151,50 +146,33 @@ fn own(ns: Namespace) -> Result<NsId, Errno> {
     sys::stat(own_link(ns)).map(|st| NsId::from_stat(&st))
 }
 
-/// `DIR/NAME`, NUL-terminated.
-fn path_in(dir: &[u8], name: &str) -> CString {
-    let mut path = dir.to_vec();
-    if !path.ends_with(b"/") {
-        path.push(b'/');
-    }
-    path.extend_from_slice(name.as_bytes());
-    // The directory came through CString already: it has no NUL.
-    CString::new(path).unwrap_or_default()
-}
-
 impl Target {
+    /// The failure of `step` on this target, with the kernel's answer.
+    pub fn failed(&self, step: Step) -> impl Fn(Errno) -> Failed + '_ {
+        move |errno| Failed {
+            target: self.clone(),
+            step,
+            errno: Some(errno),
+        }
+    }
+
     /// Look at what would be joined, changing nothing: open the target,
     /// and find the types whose namespace is not the caller's, leaving out
     /// those in `new`, which the command gets new.
     pub fn look(&self, new: Namespaces) -> Result<Join, Failed> {
-        let failed = |step| {
-            let target = self.clone();
-            move |errno| Failed {
-                target,
-                step,
-                errno: Some(errno),
-            }
-        };
         let user_first = sys::geteuid() != 0;
         match self {
             Target::Pid(pid) => {
-                let pidfd = sys::pidfd_open(*pid).map_err(failed(Step::PidfdOpen))?;
+                let pidfd = sys::pidfd_open(*pid).map_err(self.failed(Step::PidfdOpen))?;
                 let mut types = Namespaces::EMPTY;
                 for ns in Namespace::ALL.into_iter().filter(|&ns| !new.contains(ns)) {
-                    let mut link = crate::text::FixedBuf::<48>::new();
-                    let _ = core::fmt::Write::write_fmt(
-                        &mut link,
-                        format_args!("/proc/{pid}/ns/{}\0", ns.name()),
-                    );
-                    let link = core::ffi::CStr::from_bytes_until_nul(link.as_bytes())
-                        .unwrap_or(c"/proc/self/ns");
-                    let theirs = match sys::stat(link) {
+                    let theirs = match sys::stat(&ns_link(*pid, ns)) {
                         Ok(st) => NsId::from_stat(&st),
                         // A type this kernel does not have.
                         Err(Errno::ENOENT) if !sys_has(ns) => continue,
-                        Err(errno) => return Err(failed(Step::Lookup(ns))(errno)),
+                        Err(errno) => return Err(self.failed(Step::Lookup(ns))(errno)),
                     };
-                    if own(ns).map_err(failed(Step::Lookup(ns)))? != theirs {
+                    if own(ns).map_err(self.failed(Step::Lookup(ns)))? != theirs {
                         types = types.with(ns);
                     }
                 }
@@ -206,12 +184,7 @@ impl Target {
                 })
             }
             Target::Dir(dir) => {
-                let cdir =
-                    CString::new(dir.clone()).map_err(|_| failed(Step::Dir)(Errno::EINVAL))?;
-                let st = sys::stat(&cdir).map_err(failed(Step::Dir))?;
-                if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
-                    return Err(failed(Step::Dir)(Errno::ENOTDIR));
-                }
+                check_dir(dir).map_err(self.failed(Step::Dir))?;
                 let mut files = Vec::new();
                 let mut types = Namespaces::EMPTY;
                 for ns in Namespace::ALL.into_iter().filter(|&ns| !new.contains(ns)) {
@@ -220,24 +193,27 @@ impl Target {
                     let file = match sys::open(&path, libc::O_RDONLY, why) {
                         Ok(file) => file,
                         Err(Errno::ENOENT) => continue,
-                        Err(errno) => return Err(failed(Step::Open(ns))(errno)),
+                        Err(errno) => return Err(self.failed(Step::Open(ns))(errno)),
                     };
                     match sys::ioctl_ns_type(
                         file.raw(),
                         "is it a namespace file, and of the type its name says?",
                     ) {
                         Ok(flag) if flag == ns.flag() => {}
-                        Ok(flag) => return Err(failed(Step::WrongType(ns, flag))(Errno::EINVAL)),
-                        Err(errno) => return Err(failed(Step::NotNamespace(ns))(errno)),
+                        Ok(flag) => {
+                            return Err(self.failed(Step::WrongType(ns, flag))(Errno::EINVAL));
+                        }
+                        Err(errno) => return Err(self.failed(Step::NotNamespace(ns))(errno)),
                     }
-                    let theirs =
-                        NsId::from_stat(&sys::fstat(file.raw()).map_err(failed(Step::Open(ns)))?);
-                    if own(ns).map_err(failed(Step::Lookup(ns)))? != theirs {
+                    let theirs = NsId::from_stat(
+                        &sys::fstat(file.raw()).map_err(self.failed(Step::Open(ns)))?,
+                    );
+                    if own(ns).map_err(self.failed(Step::Lookup(ns)))? != theirs {
                         types = types.with(ns);
                         files.push((ns, file));
                     }
                 }
-                if files.is_empty() && types.is_empty() {
+                if files.is_empty() {
                     // Either nothing at all, or only our own namespaces.
                     let any = Namespace::ALL
                         .into_iter()
@@ -284,13 +260,7 @@ impl Join {
     /// documentation): then only the root directory is kept, to return to
     /// our own files, and so to our own `/proc`, with chroot(2).
     pub fn save(&self) -> Result<Saved, Failed> {
-        let failed = |ns| {
-            move |errno| Failed {
-                target: self.target.clone(),
-                step: Step::Save(ns),
-                errno: Some(errno),
-            }
-        };
+        let failed = |ns| self.target.failed(Step::Save(ns));
         let mut saved = Saved {
             files: Vec::new(),
             root: None,
@@ -319,18 +289,12 @@ impl Join {
 
     /// Join, in the launcher, before clone.
     pub fn enter(&self) -> Result<(), Failed> {
-        let failed = |types| {
-            move |errno| Failed {
-                target: self.target.clone(),
-                step: Step::Setns(types),
-                errno: Some(errno),
-            }
-        };
+        let failed = |types| self.target.failed(Step::Setns(types));
         match &self.source {
             Source::Pidfd(_) if self.types.is_empty() => Ok(()),
             Source::Pidfd(pidfd) => {
                 let why = "all at once, or none; the PID namespace only for our children";
-                sys::setns(pidfd.raw(), flags(self.types), why).map_err(failed(self.types))
+                sys::setns(pidfd.raw(), self.types.flags(), why).map_err(failed(self.types))
             }
             Source::Files(files) => {
                 let user = |&&(ns, _): &&(Namespace, Fd)| ns == Namespace::User;
@@ -428,9 +392,12 @@ impl fmt::Display for Failed {
     /// has that pid (any more)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let errno = |f: &mut fmt::Formatter<'_>| self::errno(f, self.errno);
-        let file = |ns: Namespace| match &self.target {
-            Target::Dir(dir) => Quoted(path_in(dir, ns.name()).as_bytes()).to_string(),
-            Target::Pid(pid) => alloc::format!("\"/proc/{pid}/ns/{}\"", ns.name()),
+        let file = |ns: Namespace| {
+            let path = match &self.target {
+                Target::Dir(dir) => path_in(dir, ns.name()),
+                Target::Pid(pid) => ns_link(*pid, ns),
+            };
+            Quoted(path.as_bytes()).to_string()
         };
         write!(f, "{}: ", self.target)?;
         let hint = match (self.step, self.errno) {
@@ -504,7 +471,7 @@ impl fmt::Display for Failed {
             }
             (Step::Setns(types), err) => {
                 match &self.target {
-                    Target::Pid(_) => write!(f, "setns(pidfd, {})", NsFlags(flags(types)))?,
+                    Target::Pid(_) => write!(f, "setns(pidfd, {})", NsFlags(types.flags()))?,
                     Target::Dir(_) => match types.iter().next() {
                         Some(ns) => write!(f, "setns({}, {})", file(ns), ns.flag_name())?,
                         None => f.write_str("setns")?,
@@ -565,5 +532,3 @@ fn setns_hint(types: Namespaces, errno: Option<Errno>) -> &'static str {
         _ => "",
     }
 }
-
-use alloc::string::ToString;

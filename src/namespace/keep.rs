@@ -48,13 +48,13 @@
 //! `MNT_DETACH`, then unlinkat(2) of the empty file. With the mount gone,
 //! nothing refers to the namespace any more, and the kernel frees it.
 
-use alloc::ffi::CString;
+use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
 use syscalls::Errno;
 
-use crate::namespace::{Namespace, Namespaces};
+use crate::namespace::{Namespace, Namespaces, check_dir, ns_link, path_in};
 use crate::strace::ErrnoName;
 use crate::sys::{self, Fd, Pid};
 use crate::text::{FixedBuf, Quoted};
@@ -93,17 +93,6 @@ pub struct Failed {
     pub errno: Option<Errno>,
 }
 
-/// `DIR/NAME`, NUL-terminated (DIR has no NUL: it came through a C string
-/// or was checked).
-pub fn path_in(dir: &[u8], name: &str) -> CString {
-    let mut path = dir.to_vec();
-    if !path.ends_with(b"/") {
-        path.push(b'/');
-    }
-    path.extend_from_slice(name.as_bytes());
-    CString::new(path).unwrap_or_default()
-}
-
 fn failed(dir: &[u8], step: Step) -> impl Fn(Errno) -> Failed + '_ {
     move |errno| Failed {
         dir: dir.to_vec(),
@@ -116,7 +105,7 @@ fn failed(dir: &[u8], step: Step) -> impl Fn(Errno) -> Failed + '_ {
 /// none of its files for `types` keeps a namespace already (another
 /// `--keep` there would stack a second mount on it).
 pub fn check(dir: &[u8], types: Namespaces) -> Result<(), Failed> {
-    check_dir(dir)?;
+    check_dir(dir).map_err(failed(dir, Step::Dir))?;
     for ns in types.iter() {
         if let Some(kept) = kept(dir, ns)? {
             drop(kept);
@@ -128,16 +117,6 @@ pub fn check(dir: &[u8], types: Namespaces) -> Result<(), Failed> {
         }
     }
     Ok(())
-}
-
-/// Fail unless `dir` is a directory.
-fn check_dir(dir: &[u8]) -> Result<(), Failed> {
-    let cdir = CString::new(dir).map_err(|_| failed(dir, Step::Dir)(Errno::EINVAL))?;
-    let st = sys::stat(&cdir).map_err(failed(dir, Step::Dir))?;
-    match st.st_mode & libc::S_IFMT {
-        libc::S_IFDIR => Ok(()),
-        _ => Err(failed(dir, Step::Dir)(Errno::ENOTDIR)),
-    }
 }
 
 /// `DIR/TYPE` open, if it is a namespace file (a bind mount of one, since
@@ -168,13 +147,10 @@ pub struct Opened {
 pub fn open_child(dir: &[u8], pid: Pid, types: Namespaces) -> Result<Opened, Failed> {
     let mut files = Vec::new();
     for ns in types.iter() {
-        let mut path = FixedBuf::<48>::new();
-        let _ = write!(path, "/proc/{pid}/ns/{}\0", ns.name());
-        let path = core::ffi::CStr::from_bytes_until_nul(path.as_bytes()).unwrap_or(c"/");
         let why = "a reference: the namespace cannot die while this is open, \
                    even if the command exits at once";
-        let file =
-            sys::open(path, libc::O_RDONLY, why).map_err(failed(dir, Step::OpenChild(ns)))?;
+        let file = sys::open(&ns_link(pid, ns), libc::O_RDONLY, why)
+            .map_err(failed(dir, Step::OpenChild(ns)))?;
         files.push((ns, file));
     }
     Ok(Opened { files })
@@ -183,7 +159,7 @@ pub fn open_child(dir: &[u8], pid: Pid, types: Namespaces) -> Result<Opened, Fai
 impl Opened {
     /// Bind each open namespace onto `DIR/TYPE`, creating the file if it is
     /// missing. On failure, what was made is undone.
-    pub fn bind(self, dir: &[u8]) -> Result<Namespaces, Failed> {
+    pub fn bind(self, dir: &[u8]) -> Result<(), Failed> {
         let mut made: Vec<(Namespace, bool)> = Vec::new();
         for (ns, file) in &self.files {
             match bind_one(dir, *ns, file) {
@@ -195,10 +171,7 @@ impl Opened {
                 }
             }
         }
-        Ok(self
-            .files
-            .iter()
-            .fold(Namespaces::EMPTY, |set, (ns, _)| set.with(*ns)))
+        Ok(())
     }
 }
 
@@ -241,7 +214,7 @@ fn undo(dir: &[u8], made: &[(Namespace, bool)], failed_ns: Namespace, created: b
 /// file under it; returns the types released. Files that keep no namespace
 /// are left alone.
 pub fn unkeep(dir: &[u8]) -> Result<Namespaces, Failed> {
-    check_dir(dir)?;
+    check_dir(dir).map_err(failed(dir, Step::Dir))?;
     let mut released = Namespaces::EMPTY;
     for ns in Namespace::ALL {
         // Closed before the umount, so that the mount is the last reference.
@@ -334,5 +307,3 @@ impl fmt::Display for Failed {
         Ok(())
     }
 }
-
-use alloc::string::ToString;

@@ -49,5 +49,11 @@ pub fn make_private() -> Result<(), Errno> {
 
 /// Mount a new proc filesystem, for the caller's PID namespace, on `/proc`.
 pub fn mount_proc() -> Result<(), Errno> {
-    sys::mount(Some(PROC), PROC_DIR, Some(PROC), PROC_FLAGS, None)
+    mount_proc_on(PROC_DIR)
+}
+
+/// Mount a new proc filesystem, for the caller's PID namespace, on `dir`
+/// (`DIR/proc` of a new root, see [`super::root`]).
+pub fn mount_proc_on(dir: &CStr) -> Result<(), Errno> {
+    sys::mount(Some(PROC), dir, Some(PROC), PROC_FLAGS, None)
 }

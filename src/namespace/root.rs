@@ -82,7 +82,6 @@
 //! particular: it must be mounted before the old root goes (step 2).
 
 use alloc::ffi::CString;
-use alloc::vec::Vec;
 use core::ffi::CStr;
 use core::fmt;
 
@@ -91,7 +90,8 @@ use syscalls::Errno;
 use crate::strace::Str;
 use crate::sys;
 
-use super::mount::PROC_FLAGS;
+use super::mount::mount_proc_on;
+use super::path_in;
 
 /// Where the new root is, prepared by the parent: the child only reads it.
 #[derive(Clone, Copy, Debug)]
@@ -124,7 +124,6 @@ pub const BIND_FLAGS: u64 = libc::MS_BIND | libc::MS_REC;
 
 const DOT: &CStr = c".";
 const SLASH: &CStr = c"/";
-const PROC: &CStr = c"proc";
 
 impl NewRoot<'_> {
     /// In the child, in a new mount namespace whose mounts are private:
@@ -135,8 +134,7 @@ impl NewRoot<'_> {
                    is one (MS_REC: with the mounts below it)";
         sys::mount_bind(self.dir, self.dir, true, why).map_err(at(Step::Bind))?;
         if let Some(proc) = self.proc {
-            sys::mount(Some(PROC), proc, Some(PROC), PROC_FLAGS, None)
-                .map_err(at(Step::MountProc))?;
+            mount_proc_on(proc).map_err(at(Step::MountProc))?;
         }
         let why = "pivot_root(\".\", \".\") takes the new root as the current directory";
         sys::chdir(self.dir, why).map_err(at(Step::Chdir))?;
@@ -153,18 +151,8 @@ impl NewRoot<'_> {
 }
 
 /// `DIR/proc`, where a fresh proc is mounted before the pivot.
-pub fn proc_dir(dir: &CStr) -> CString {
-    CString::new(proc_path(dir.to_bytes())).expect("a C string and a NUL-free suffix")
-}
-
-/// `DIR/proc` as bytes, for messages.
-pub fn proc_path(dir: &[u8]) -> Vec<u8> {
-    let mut path = dir.to_vec();
-    if path.last() != Some(&b'/') {
-        path.push(b'/');
-    }
-    path.extend_from_slice(b"proc");
-    path
+pub fn proc_dir(dir: &[u8]) -> CString {
+    path_in(dir, "proc")
 }
 
 /// Why the parent refused a DIR, before anything was made.
@@ -214,8 +202,8 @@ impl fmt::Display for Call<'_> {
         match self.0 {
             Step::Bind => write!(f, "mount({dir}, {dir}, NULL, MS_BIND|MS_REC, NULL)"),
             Step::MountProc => {
-                let proc = proc_path(self.1);
-                let proc = Str(&proc);
+                let proc = proc_dir(self.1);
+                let proc = Str(proc.as_bytes());
                 write!(
                     f,
                     "mount(\"proc\", {proc}, \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)"
@@ -248,9 +236,9 @@ mod tests {
 
     #[test]
     fn proc_is_below_the_new_root() {
-        assert_eq!(proc_dir(c"/srv/box").as_bytes(), b"/srv/box/proc");
-        assert_eq!(proc_dir(c"/srv/box/").as_bytes(), b"/srv/box/proc");
-        assert_eq!(proc_dir(c"box").as_bytes(), b"box/proc");
+        assert_eq!(proc_dir(b"/srv/box").as_bytes(), b"/srv/box/proc");
+        assert_eq!(proc_dir(b"/srv/box/").as_bytes(), b"/srv/box/proc");
+        assert_eq!(proc_dir(b"box").as_bytes(), b"box/proc");
     }
 
     #[test]

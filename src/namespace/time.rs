@@ -57,7 +57,7 @@ use core::fmt::{self, Write};
 
 use syscalls::Errno;
 
-use crate::namespace::{Namespace, NsId, write_proc};
+use crate::namespace::{Namespace, NsId, single_threaded, write_proc};
 use crate::sys::{self, Fd};
 use crate::text::FixedBuf;
 
@@ -381,13 +381,6 @@ impl Drop for ForChildren {
             let _ = sys::setns(previous.raw(), libc::CLONE_NEWTIME, why);
         }
     }
-}
-
-/// Whether the calling process has a single thread: `/proc/self/task` has
-/// one directory per thread, and a directory's link count is 2 plus its
-/// subdirectories.
-pub(crate) fn single_threaded() -> bool {
-    sys::stat(c"/proc/self/task").is_ok_and(|st| st.st_nlink == 3)
 }
 
 #[cfg(test)]

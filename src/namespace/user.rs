@@ -136,16 +136,10 @@ impl IdMaps {
         let mut path = FixedBuf::<64>::new();
         let _ = write!(path, "/proc/{pid}/{}\0", file.name());
         let mut text = MapText::new();
-        match file {
+        let _ = match file {
             MapFile::Setgroups => text.write_str("deny"),
             _ => writeln!(text, "0 {id} 1"),
-        }
-        .map_err(|_| MapFailed {
-            file,
-            pid,
-            id,
-            errno: Errno::EINVAL,
-        })?;
+        };
         let path = core::ffi::CStr::from_bytes_until_nul(path.as_bytes()).unwrap_or(c"");
         write_proc(path, text.as_bytes(), file.why()).map_err(|errno| MapFailed {
             file,
