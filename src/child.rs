@@ -376,15 +376,9 @@ impl From<root::Step> for ChildStep {
 impl ChildStep {
     /// The step of [`NewRoot::enter`] this is, if it is one.
     pub fn root(self) -> Option<root::Step> {
-        Some(match self {
-            ChildStep::RootBind => root::Step::Bind,
-            ChildStep::RootProc => root::Step::MountProc,
-            ChildStep::RootChdir => root::Step::Chdir,
-            ChildStep::PivotRoot => root::Step::PivotRoot,
-            ChildStep::RootDetach => root::Step::Detach,
-            ChildStep::RootChdirSlash => root::Step::ChdirRoot,
-            _ => return None,
-        })
+        root::Step::ALL
+            .into_iter()
+            .find(|&step| ChildStep::from(step) == self)
     }
 
     /// The namespace a `*NotNew` step found to be the parent's.
@@ -522,6 +516,15 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn root_steps_map_both_ways_and_no_other_step_is_one() {
+        for step in root::Step::ALL {
+            assert_eq!(ChildStep::from(step).root(), Some(step));
+        }
+        let others = ChildStep::ALL.iter().filter(|s| s.root().is_none()).count();
+        assert_eq!(others, ChildStep::ALL.len() - root::Step::ALL.len());
+    }
 
     #[test]
     fn every_report_reads_back_as_it_was_written() {

@@ -119,6 +119,18 @@ pub enum Step {
     ChdirRoot,
 }
 
+impl Step {
+    /// Every step, in the order [`NewRoot::enter`] takes them.
+    pub const ALL: [Step; 6] = [
+        Step::Bind,
+        Step::MountProc,
+        Step::Chdir,
+        Step::PivotRoot,
+        Step::Detach,
+        Step::ChdirRoot,
+    ];
+}
+
 /// The flags of the bind mount: DIR, and every mount below it.
 pub const BIND_FLAGS: u64 = libc::MS_BIND | libc::MS_REC;
 
