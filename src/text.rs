@@ -7,6 +7,7 @@
 //! the stack, then written with one write(2) (which also keeps two
 //! processes' lines whole when they write at the same time).
 
+use core::ffi::CStr;
 use core::fmt::{self, Write};
 
 /// A buffer of `N` bytes that `write!` formats into. Text that does not fit
@@ -46,6 +47,17 @@ impl<const N: usize> FixedBuf<N> {
     /// The bytes written so far.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
+    }
+
+    /// The bytes as a C string, for a system call (NUL-terminated in the
+    /// byte kept spare): `None` if the text was cut, since a path cut short
+    /// names another file, or if it holds a NUL byte.
+    pub fn c_str(&mut self) -> Option<&CStr> {
+        if self.cut {
+            return None;
+        }
+        self.buf[self.len] = 0;
+        CStr::from_bytes_with_nul(&self.buf[..=self.len]).ok()
     }
 
     /// The bytes, ended with a newline (or `...` and a newline if the text
@@ -126,6 +138,18 @@ mod tests {
         let mut buf = FixedBuf::<64>::new();
         write!(buf, "{value}").unwrap();
         String::from_utf8(buf.as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn a_c_string_is_the_whole_text_or_none() {
+        let mut path = FixedBuf::<16>::new();
+        let _ = write!(path, "/proc/{}/ns", 42);
+        assert_eq!(path.c_str(), Some(c"/proc/42/ns"));
+        let _ = write!(path, "/uts_is_too_long");
+        assert_eq!(path.c_str(), None, "a path cut short names another file");
+        let mut nul = FixedBuf::<16>::new();
+        let _ = write!(nul, "a\0b");
+        assert_eq!(nul.c_str(), None);
     }
 
     #[test]

@@ -211,8 +211,8 @@ impl Snapshot {
     /// Open `/proc/PID/ns/NAME` and visit the namespace.
     fn visit_link(&mut self, dir: ProcDir, name: &'static str) -> Result<NsId, Errno> {
         let mut path = FixedBuf::<64>::new();
-        let _ = write!(path, "{dir}/ns/{name}\0");
-        let path = CStr::from_bytes_until_nul(path.as_bytes()).map_err(|_| Errno::EINVAL)?;
+        let _ = write!(path, "{dir}/ns/{name}");
+        let path = path.c_str().ok_or(Errno::EINVAL)?;
         let why = "the namespace itself, to ask it who owns it (ioctl_ns(2))";
         let fd = sys::open(path, libc::O_RDONLY, why)?;
         self.visit(&fd, link_type(name))
@@ -307,9 +307,9 @@ fn type_of_flag(flag: i32) -> Option<Namespace> {
 /// The `NSpid:` line of `/proc/PID/status` (Linux 4.1).
 fn nspid(dir: ProcDir) -> Result<Vec<Pid>, Errno> {
     let mut path = FixedBuf::<64>::new();
-    let _ = write!(path, "{dir}/status\0");
+    let _ = write!(path, "{dir}/status");
     let why = "NSpid: its pid in each PID namespace it is in";
-    read_field(&path, b"NSpid:", why)
+    read_field(path.c_str().ok_or(Errno::EINVAL)?, b"NSpid:", why)
 }
 
 /// The number by which `/proc` knows the process the caller knows as
@@ -317,17 +317,16 @@ fn nspid(dir: ProcDir) -> Result<Vec<Pid>, Errno> {
 fn proc_number(pid: Pid) -> Result<Pid, Errno> {
     let pidfd = sys::pidfd_open(pid)?;
     let mut path = FixedBuf::<64>::new();
-    let _ = write!(path, "/proc/self/fdinfo/{}\0", pidfd.raw());
+    let _ = write!(path, "/proc/self/fdinfo/{}", pidfd.raw());
     let why = "Pid: its number in this /proc, which is not of our PID namespace";
-    let pids = read_field(&path, b"Pid:", why)?;
+    let pids = read_field(path.c_str().ok_or(Errno::EINVAL)?, b"Pid:", why)?;
     pids.first().copied().ok_or(Errno::ENOENT)
 }
 
-/// The numbers on the line `field` of the file at `path` (NUL-terminated
-/// in its buffer), read until that line is whole: `NSpid:` follows
-/// `Groups:`, whose length has no bound worth assuming.
-fn read_field(path: &FixedBuf<64>, field: &[u8], why: &str) -> Result<Vec<Pid>, Errno> {
-    let path = CStr::from_bytes_until_nul(path.as_bytes()).map_err(|_| Errno::EINVAL)?;
+/// The numbers on the line `field` of the file at `path`, read until that
+/// line is whole: `NSpid:` follows `Groups:`, whose length has no bound
+/// worth assuming.
+fn read_field(path: &CStr, field: &[u8], why: &str) -> Result<Vec<Pid>, Errno> {
     let file = sys::open(path, libc::O_RDONLY, why)?;
     let mut text = Vec::new();
     let mut buf = [0u8; 4096];

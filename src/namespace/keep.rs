@@ -188,8 +188,8 @@ fn bind_one(dir: &[u8], ns: Namespace, file: &Fd) -> Result<bool, (bool, Failed)
         Err(errno) => return Err((false, failed(dir, Step::Create(ns))(errno))),
     };
     let mut source = FixedBuf::<32>::new();
-    let _ = write!(source, "/proc/self/fd/{}\0", file.raw());
-    let source = core::ffi::CStr::from_bytes_until_nul(source.as_bytes()).unwrap_or(c"/");
+    let _ = write!(source, "/proc/self/fd/{}", file.raw());
+    let source = source.c_str().unwrap_or_default();
     let why = "the bind mount is a reference: the namespace outlives the command";
     sys::mount_bind(source, &path, false, why)
         .map(|()| created)

@@ -134,13 +134,13 @@ impl IdMaps {
 
     fn write_file(&self, pid: Pid, file: MapFile, id: u32) -> Result<(), MapFailed> {
         let mut path = FixedBuf::<64>::new();
-        let _ = write!(path, "/proc/{pid}/{}\0", file.name());
+        let _ = write!(path, "/proc/{pid}/{}", file.name());
         let mut text = MapText::new();
         let _ = match file {
             MapFile::Setgroups => text.write_str("deny"),
             _ => writeln!(text, "0 {id} 1"),
         };
-        let path = core::ffi::CStr::from_bytes_until_nul(path.as_bytes()).unwrap_or(c"");
+        let path = path.c_str().unwrap_or_default();
         write_proc(path, text.as_bytes(), file.why()).map_err(|errno| MapFailed {
             file,
             pid,
