@@ -18,8 +18,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::{
-    Host, NOBODY, executable_by_nobody, nsclone, privileged, skip, stderr, stdout, tempdir,
-    unprivileged_user_namespaces,
+    Host, NOBODY, clock_secs, executable_by_nobody, nsclone, privileged, skip, stderr, stdout,
+    tempdir, unprivileged_user_namespaces,
 };
 
 /// Who runs nsclone.
@@ -454,20 +454,9 @@ fn probe_clocks() {
     );
     println!(
         "clocks: {} {}",
-        clock(libc::CLOCK_MONOTONIC),
-        clock(libc::CLOCK_BOOTTIME)
+        clock_secs(libc::CLOCK_MONOTONIC),
+        clock_secs(libc::CLOCK_BOOTTIME)
     );
-}
-
-/// A clock's value in whole seconds.
-fn clock(id: libc::clockid_t) -> i64 {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime fills the timespec.
-    assert_eq!(unsafe { libc::clock_gettime(id, &mut now) }, 0);
-    now.tv_sec
 }
 
 /// The clocks as a process inside a namespace made with `flags` reads them.
@@ -508,10 +497,16 @@ fn time_the_clocks_inside_are_shifted_by_the_offsets() {
         if !can_run(who, "--monotonic/--boottime") {
             continue;
         }
-        let host = (clock(libc::CLOCK_MONOTONIC), clock(libc::CLOCK_BOOTTIME));
+        let host = (
+            clock_secs(libc::CLOCK_MONOTONIC),
+            clock_secs(libc::CLOCK_BOOTTIME),
+        );
         let flags = ["--monotonic", "86400", "--boottime", "172800"];
         let inside = clocks_inside(who, &flags);
-        let after = (clock(libc::CLOCK_MONOTONIC), clock(libc::CLOCK_BOOTTIME));
+        let after = (
+            clock_secs(libc::CLOCK_MONOTONIC),
+            clock_secs(libc::CLOCK_BOOTTIME),
+        );
         // Shifted by the offset, give or take the time the launch took.
         assert!(
             (host.0 + DAY..=after.0 + DAY).contains(&inside.0),
