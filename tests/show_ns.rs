@@ -7,8 +7,8 @@
 //! The command is `cat`, reading a pipe this test holds: nsclone prints its
 //! view before the exec, then `running ... as pid N`; the test compares,
 //! then closes the pipe, and `cat` and nsclone end. Each case runs as root
-//! and, where it applies, as uid 65534 with `--user` (through setpriv, as
-//! in tests/namespaces.rs).
+//! and, where it applies, as uid 65534 with `--user` (through setpriv:
+//! `common::nsclone_as`).
 
 mod common;
 
@@ -18,37 +18,14 @@ use std::io::{BufRead, BufReader};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 
 use nsclone::namespace::inspect::{Relative, Snapshot};
 use nsclone::namespace::{LINKS, Namespace};
 use nsclone::{Command as Launch, WaitStatus};
 
-use common::{
-    DEADLINE, Host, NOBODY, executable_by_nobody, privileged, skip, unprivileged_user_namespaces,
-    wait_pid_within,
-};
-
-/// Who runs nsclone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Who {
-    Root,
-    /// uid and gid 65534, with `--user` added.
-    Nobody,
-}
-
-/// Whether `test` can run as `who`, saying loudly why not.
-fn can_run(who: Who, test: &str) -> bool {
-    if !privileged(test) {
-        return false;
-    }
-    match (who, unprivileged_user_namespaces()) {
-        (Who::Nobody, Err(why)) => skip(&format!("{test} (as uid 65534)"), why),
-        _ => true,
-    }
-}
+use common::{DEADLINE, Host, Who, can_run, nsclone_as, privileged, wait_pid_within, who_can_run};
 
 /// nsclone, running its command `cat` on a pipe the test holds.
 struct Running {
@@ -65,16 +42,7 @@ impl Running {
     /// Start nsclone as `who` with `args` and the command `cat`; wait for
     /// its `running` line (at most [`DEADLINE`]).
     fn start(who: Who, args: &[&str]) -> Running {
-        let (mut command, copy) = match who {
-            Who::Root => (Command::new(env!("CARGO_BIN_EXE_nsclone")), None),
-            Who::Nobody => {
-                let bin = Path::new(env!("CARGO_BIN_EXE_nsclone"));
-                let (bin, copy) = executable_by_nobody(bin);
-                let mut command = Command::new("setpriv");
-                command.args(NOBODY).arg(bin).arg("--user").current_dir("/");
-                (command, copy)
-            }
-        };
+        let (mut command, copy) = nsclone_as(who);
         let mut child = command
             .args(args)
             .arg("cat")
@@ -221,10 +189,10 @@ fn assert_cells_are_the_kernels(run: &Running) {
 #[test]
 fn every_cell_is_the_kernels_whatever_the_namespaces() {
     let cases: [(Who, &[&str]); 6] = [
-        (Who::Root, &[]),
-        (Who::Root, &["-p"]),
-        (Who::Root, &["-imnC"]),
-        (Who::Root, &["-U"]),
+        (Who::Invoker, &[]),
+        (Who::Invoker, &["-p"]),
+        (Who::Invoker, &["-imnC"]),
+        (Who::Invoker, &["-U"]),
         (Who::Nobody, &[]),
         (Who::Nobody, &["-impnC"]),
     ];
@@ -243,10 +211,7 @@ fn every_cell_is_the_kernels_whatever_the_namespaces() {
 
 #[test]
 fn the_table_with_user_and_pid_tells_what_the_kernel_tells() {
-    for who in [Who::Root, Who::Nobody] {
-        if !can_run(who, "--show-ns -U -p against ioctl_ns") {
-            continue;
-        }
+    for who in who_can_run("--show-ns -U -p against ioctl_ns") {
         let _host = Host::guard();
         let run = Running::start(who, &["--show-ns", "-U", "-p"]);
         let text = &run.text;
@@ -294,7 +259,7 @@ fn the_table_with_user_and_pid_tells_what_the_kernel_tells() {
             libc::EPERM
         );
         let uid = owner_uid(&new_user_ns);
-        assert_eq!(uid, if who == Who::Root { 0 } else { 65534 });
+        assert_eq!(uid, if who == Who::Invoker { 0 } else { 65534 });
         assert_eq!(
             note(text, &new_user),
             format!("parent {host_user}; owner uid {uid}"),
@@ -406,10 +371,7 @@ fn assert_drawn_as_the_kernel_relates(nodes: &[Node], pids: [i32; 2], text: &str
 fn the_tree_hangs_each_namespace_under_its_owner() {
     // With --user (root and uid 65534): the new user namespace hangs under
     // the host's, and the new PID and UTS namespaces under it.
-    for who in [Who::Root, Who::Nobody] {
-        if !can_run(who, "--show-ns=tree -U -p") {
-            continue;
-        }
+    for who in who_can_run("--show-ns=tree -U -p") {
         let _host = Host::guard();
         let run = Running::start(who, &["--show-ns=tree", "-U", "-p"]);
         let nodes = nodes(&run.text);
@@ -439,9 +401,9 @@ fn the_tree_hangs_each_namespace_under_its_owner() {
     }
     // Without it (root only): everything belongs to the host's user
     // namespace, and the new PID namespace hangs under its parent.
-    if can_run(Who::Root, "--show-ns=tree -p") {
+    if can_run(Who::Invoker, "--show-ns=tree -p") {
         let _host = Host::guard();
-        let run = Running::start(Who::Root, &["--show-ns=tree", "-p"]);
+        let run = Running::start(Who::Invoker, &["--show-ns=tree", "-p"]);
         let nodes = nodes(&run.text);
         assert_drawn_as_the_kernel_relates(&nodes, [run.launcher, run.command], &run.text);
         let shape: Vec<(bool, usize, &str)> = nodes
@@ -473,7 +435,7 @@ fn nested_the_launchers_parents_are_hidden() {
     // inner /proc is of the inner launcher's PID namespace; without it,
     // the host's, where the inner launcher must find itself at
     // /proc/self and its child through a pidfd.
-    if !can_run(Who::Root, "nested --show-ns=tree") {
+    if !can_run(Who::Invoker, "nested --show-ns=tree") {
         return;
     }
     let _host = Host::guard();
@@ -482,7 +444,7 @@ fn nested_the_launchers_parents_are_hidden() {
         let mut args = vec!["-q"];
         args.extend_from_slice(outer);
         args.extend([inner, "--show-ns=tree", "-p"]);
-        let run = Running::start(Who::Root, &args);
+        let run = Running::start(Who::Invoker, &args);
         let text = &run.text;
         let nodes = nodes(text);
         let shape: Vec<(bool, usize, &str)> = nodes

@@ -356,7 +356,6 @@ pub const NOBODY: [&str; 3] = ["--reuid=65534", "--regid=65534", "--clear-groups
 
 /// Whether uid 65534 may create a user namespace here, asked of
 /// util-linux's unshare so that a broken nsclone cannot skip its own tests.
-/// (The same probe as tests/namespaces.rs.)
 pub fn unprivileged_user_namespaces() -> Result<(), &'static str> {
     static ANSWER: std::sync::OnceLock<Result<(), &'static str>> = std::sync::OnceLock::new();
     *ANSWER.get_or_init(|| {
@@ -393,6 +392,63 @@ pub fn executable_by_nobody(
     std::fs::copy(path, &copy).unwrap();
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
     (copy, Some(dir))
+}
+
+/// nsclone as uid and gid 65534, through setpriv, run from `/`, ready for
+/// arguments (no `--user` added). Keep the second value alive while it
+/// runs: a copy of the binary that 65534 can execute, if one was needed.
+pub fn nsclone_as_nobody() -> (Command, Option<tempfile::TempDir>) {
+    let (bin, copy) = executable_by_nobody(std::path::Path::new(env!("CARGO_BIN_EXE_nsclone")));
+    let mut command = Command::new("setpriv");
+    command.args(NOBODY).arg(bin).current_dir("/");
+    (command, copy)
+}
+
+/// Who runs nsclone, in the tests that run each case both ways.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who {
+    /// The test's own user: root, here and in CI.
+    Invoker,
+    /// uid and gid 65534 (`nobody`), through setpriv, with `--user` added,
+    /// which is how a user without privileges gets every other namespace.
+    Nobody,
+}
+
+/// nsclone as `who`, ready for arguments; for [`Who::Nobody`], `--user` is
+/// added (see [`nsclone_as_nobody`] for the second value).
+pub fn nsclone_as(who: Who) -> (Command, Option<tempfile::TempDir>) {
+    match who {
+        Who::Invoker => (nsclone(), None),
+        Who::Nobody => {
+            let (mut command, copy) = nsclone_as_nobody();
+            command.arg("--user");
+            (command, copy)
+        }
+    }
+}
+
+/// Whether `test` can run as `who`, saying loudly why not. Root is needed
+/// either way: setpriv switches users only for root.
+pub fn can_run(who: Who, test: &str) -> bool {
+    if !privileged(test) {
+        return false;
+    }
+    match (who, unprivileged_user_namespaces()) {
+        (Who::Nobody, Err(why)) => skip(&format!("{test} (as uid 65534)"), why),
+        _ => true,
+    }
+}
+
+/// Whom `test` can run as: both; only the invoker where the kernel refuses
+/// unprivileged user namespaces; no one without root (said loudly).
+pub fn who_can_run(test: &str) -> Vec<Who> {
+    if !privileged(test) {
+        return vec![];
+    }
+    [Who::Invoker, Who::Nobody]
+        .into_iter()
+        .filter(|&who| can_run(who, test))
+        .collect()
 }
 
 /// How a run ended, for messages: `exit N` or `killed by signal N`.
