@@ -326,10 +326,35 @@ fn nodes(text: &str) -> Vec<Node> {
         .collect()
 }
 
+/// The tree's shape: each line's `*`, depth and namespace type.
+fn shape(nodes: &[Node]) -> Vec<(bool, usize, &str)> {
+    nodes
+        .iter()
+        .map(|n| (n.new, n.depth, n.name.split(':').next().unwrap()))
+        .collect()
+}
+
 /// The line each line hangs under: the nearest line above it one level up.
 fn parent_of(nodes: &[Node], at: usize) -> Option<&Node> {
     let depth = nodes[at].depth.checked_sub(1)?;
     nodes[..at].iter().rev().find(|n| n.depth == depth)
+}
+
+/// What libc's ioctls say of each link of `pid`: its identity, its
+/// owner's and its parent's (or the errno).
+type Kernel = BTreeMap<&'static str, (String, Result<String, i32>, Result<String, i32>)>;
+
+fn ask_the_kernel(pid: i32) -> Kernel {
+    LINKS
+        .iter()
+        .map(|&name| {
+            let kind = name.split("_for_").next().unwrap();
+            let file = ns(pid, name);
+            let owner = relative(&file, libc::NS_GET_USERNS).map(|f| shown("user", &f));
+            let parent = relative(&file, libc::NS_GET_PARENT).map(|f| shown(kind, &f));
+            (name, (shown(kind, &file), owner, parent))
+        })
+        .collect()
 }
 
 /// Check that each line of the tree hangs where the kernel's relations
@@ -337,22 +362,11 @@ fn parent_of(nodes: &[Node], at: usize) -> Option<&Node> {
 /// same owner, under that parent. The relations are asked here of every
 /// namespace of both processes.
 fn assert_drawn_as_the_kernel_relates(nodes: &[Node], pids: [i32; 2], text: &str) {
-    let mut kernel: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
-    for pid in pids {
-        for name in LINKS {
-            let kind = name.split("_for_").next().unwrap();
-            let file = ns(pid, name);
-            let owner = relative(&file, libc::NS_GET_USERNS).ok();
-            let parent = relative(&file, libc::NS_GET_PARENT).ok();
-            kernel.insert(
-                shown(kind, &file),
-                (
-                    owner.map(|f| shown("user", &f)),
-                    parent.map(|f| shown(kind, &f)),
-                ),
-            );
-        }
-    }
+    let kernel: BTreeMap<String, (Option<String>, Option<String>)> = pids
+        .into_iter()
+        .flat_map(ask_the_kernel)
+        .map(|(_, (identity, owner, parent))| (identity, (owner.ok(), parent.ok())))
+        .collect();
     for (at, node) in nodes.iter().enumerate() {
         let Some((owner, parent)) = kernel.get(&node.name) else {
             continue;
@@ -406,10 +420,6 @@ fn the_tree_hangs_each_namespace_under_its_owner() {
         let run = Running::start(Who::Invoker, &["--show-ns=tree", "-p"]);
         let nodes = nodes(&run.text);
         assert_drawn_as_the_kernel_relates(&nodes, [run.launcher, run.command], &run.text);
-        let shape: Vec<(bool, usize, &str)> = nodes
-            .iter()
-            .map(|n| (n.new, n.depth, n.name.split(':').next().unwrap()))
-            .collect();
         let expected = [
             (false, 0, "user"),
             (false, 1, "cgroup"),
@@ -422,7 +432,7 @@ fn the_tree_hangs_each_namespace_under_its_owner() {
             (false, 1, "uts"),
             (true, 1, "uts"),
         ];
-        assert_eq!(shape, expected, "{}", run.text);
+        assert_eq!(shape(&nodes), expected, "{}", run.text);
         run.finish();
     }
 }
@@ -447,10 +457,6 @@ fn nested_the_launchers_parents_are_hidden() {
         let run = Running::start(Who::Invoker, &args);
         let text = &run.text;
         let nodes = nodes(text);
-        let shape: Vec<(bool, usize, &str)> = nodes
-            .iter()
-            .map(|n| (n.new, n.depth, n.name.split(':').next().unwrap()))
-            .collect();
         let expected = [
             (false, 0, "user"),
             (false, 1, "cgroup"),
@@ -474,7 +480,7 @@ fn nested_the_launchers_parents_are_hidden() {
             }
             false => expected.to_vec(),
         };
-        assert_eq!(shape, expected, "{outer:?}:\n{text}");
+        assert_eq!(shape(&nodes), expected, "{outer:?}:\n{text}");
         let root = text.lines().find(|l| l.starts_with("    user:[")).unwrap();
         assert!(
             root.starts_with("    user:[?]") && root.ends_with("(EPERM)"),
@@ -496,23 +502,6 @@ fn nested_the_launchers_parents_are_hidden() {
         );
         run.finish();
     }
-}
-
-/// What libc's ioctls say of each link of `pid`: its identity, its
-/// owner's and its parent's (or the errno).
-type Kernel = BTreeMap<&'static str, (String, Result<String, i32>, Result<String, i32>)>;
-
-fn ask_the_kernel(pid: i32) -> Kernel {
-    LINKS
-        .iter()
-        .map(|&name| {
-            let kind = name.split("_for_").next().unwrap();
-            let file = ns(pid, name);
-            let owner = relative(&file, libc::NS_GET_USERNS).map(|f| shown("user", &f));
-            let parent = relative(&file, libc::NS_GET_PARENT).map(|f| shown(kind, &f));
-            (name, (shown(kind, &file), owner, parent))
-        })
-        .collect()
 }
 
 #[test]
