@@ -262,6 +262,46 @@ pub fn env_with_path(path: &str) -> (Vec<std::ffi::CString>, Vec<*const std::ffi
     (strings, ptrs)
 }
 
+/// Run the child's real work on a stack of our own, in a new UTS
+/// namespace, sharing this process's memory until it execs
+/// (`CLONE_VM|CLONE_VFORK`): the namespace check, sethostname, the signal
+/// mask, and a PATH search for `argv` that fails twice before the exec.
+/// Returns how the child ended and how many bytes of its stack it used:
+/// mmap zero-filled the stack and we sleep until the child has exec'd, so
+/// what it wrote is what is no longer zero. The stack is unmapped before
+/// this returns.
+pub fn stack_used_by_the_child(argv: &[&[u8]]) -> (nsclone::WaitStatus, usize) {
+    use nsclone::arch::PAGE_SIZE;
+    use nsclone::namespace::{Namespace, NsId};
+    let stack = nsclone::stack::Stack::new().unwrap();
+    let (_env, envp) = env_with_path("/no/such/dir:/etc/passwd:/usr/bin:/bin");
+    let argv = nsclone::exec::Argv::owned(argv.iter().copied()).unwrap();
+    // SAFETY: `envp` is NULL-terminated and outlives the plan.
+    let mut plan = unsafe { nsclone::exec::ExecPlan::with_environment(&argv, envp.as_ptr()) };
+    let parent_uts = NsId::of_self(Namespace::Uts).unwrap();
+    let mut child = || {
+        // The same guard as the real child: never touch the host's name.
+        if NsId::of_self(Namespace::Uts) == Ok(parent_uts) {
+            return 99;
+        }
+        let _ = nsclone::sys::sethostname(b"deep");
+        let _ = nsclone::sys::sigprocmask(libc::SIG_SETMASK, nsclone::signal::SigSet::EMPTY);
+        plan.exec().exit_code()
+    };
+    let flags = libc::CLONE_NEWUTS | libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
+    // SAFETY: the closure only makes system calls; with CLONE_VFORK we sleep
+    // until it has exec'd, and it writes nothing we read but its stack.
+    let pid = unsafe { nsclone::clone::clone(flags as u64, &stack, &mut child) }.unwrap();
+    let status = wait(pid);
+    let low = stack.guard() as usize + PAGE_SIZE;
+    let usable = stack.top() as usize - low;
+    // SAFETY: the mapping is alive and readable above the guard page, and
+    // the child no longer runs on it.
+    let bytes = unsafe { std::slice::from_raw_parts(low as *const u8, usable) };
+    let used = usable - bytes.iter().take_while(|&&b| b == 0).count();
+    (status, used)
+}
+
 /// How long one launch may take before a test calls it hung: generous, so
 /// that a loaded machine never trips it, and finite, so that a deadlock
 /// fails the test instead of stalling the suite.
