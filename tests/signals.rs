@@ -258,8 +258,9 @@ fn nothing_the_launcher_changes_leaks_into_the_command() {
     let _host = Host::guard();
     // Started cleanly, a command has nothing ignored or blocked: the same
     // command started directly says what the kernel gives it. nsclone blocks
-    // signals and, being a Rust program, ignores SIGPIPE: neither may reach
-    // the command.
+    // the signals it supervises, which may not stay blocked in the command;
+    // and it ignores no SIGPIPE, as Rust programs do, having no std runtime
+    // (see the README's Signals section).
     let direct = clean(std::process::Command::new(SHOW_MASKS[0]))
         .args(&SHOW_MASKS[1..])
         .output()
