@@ -207,20 +207,45 @@ fn mount_proc_lists_only_the_namespace_and_leaves_the_host_table() {
     }
 }
 
+/// Prints mountinfo's line for `/`.
+const ROOT_MOUNT: &str = "grep -E '^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / ' /proc/self/mountinfo";
+
 #[test]
 fn mount_makes_root_private_inside_only() {
     for who in who_can_run("--mount propagation") {
         let before = Before::now();
+        // A / that propagates, as on systemd hosts, whatever this host's
+        // is (a private / would pass unchanged): made in a mount namespace
+        // of util-linux's unshare, where a shell prints its / and then runs
+        // nsclone. The host's / is not touched.
+        let (nsclone, _copy) = nsclone_as(who);
+        let out = Command::new("unshare")
+            .args(["--mount", "--propagation", "shared", "sh", "-c"])
+            .arg(format!("{ROOT_MOUNT}; echo --; exec \"$@\""))
+            .arg("sh")
+            .arg(nsclone.get_program())
+            .args(nsclone.get_args())
+            .args(["-q", "-m", "sh", "-c", ROOT_MOUNT])
+            .current_dir("/")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{who:?}: {}\n{}",
+            out.status,
+            stderr(&out)
+        );
+        let text = stdout(&out);
+        let (outside, inside) = text.split_once("--\n").unwrap();
         // mountinfo's optional fields: "shared:N" or "master:N" when the
         // mount propagates; nothing when it is private.
-        let out = sh_as(
-            who,
-            &["-m"],
-            "grep -E '^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / ' /proc/self/mountinfo",
+        assert!(
+            outside.contains("shared:"),
+            "{who:?}: / was not shared before: {text}"
         );
         assert!(
-            !out.contains("shared:") && !out.contains("master:"),
-            "{who:?}: {out}"
+            !inside.contains("shared:") && !inside.contains("master:"),
+            "{who:?}: {inside}"
         );
         before.assert_unchanged();
     }
