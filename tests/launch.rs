@@ -227,10 +227,7 @@ fn sigterm_and_sighup_to_the_launcher_reach_the_child() {
         let mut ready = [0u8; 6];
         std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut ready).unwrap();
         assert_eq!(&ready, b"ready\n");
-        Command::new("kill")
-            .args([format!("-{sig}"), child.id().to_string()])
-            .status()
-            .unwrap();
+        nsclone::sys::kill(child.id() as i32, sig, "the test").unwrap();
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(code), "signal {sig}: {status:?}");
     }
