@@ -663,9 +663,8 @@ fn bad_input_is_one_line_and_125_with_nothing_changed() {
         &ns(&["--join", "2147483647", "true"]),
         "pidfd_open(2147483647): ESRCH",
     );
-    let exited = Command::new("true").spawn().unwrap();
+    let mut exited = Command::new("true").spawn().unwrap();
     let pid = exited.id().to_string();
-    let mut exited = exited;
     exited.wait().unwrap();
     let out = ns(&["--join", &pid, "true"]);
     assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
