@@ -255,7 +255,7 @@ pub fn wait(pid: i32) -> nsclone::WaitStatus {
 
 /// An environment of one variable, `PATH=path`, as execve takes it: the
 /// strings, and the NULL-terminated array of pointers into them.
-pub fn env_with_path(path: &str) -> (Vec<std::ffi::CString>, Vec<*const std::ffi::c_char>) {
+fn env_with_path(path: &str) -> (Vec<std::ffi::CString>, Vec<*const std::ffi::c_char>) {
     let strings = vec![std::ffi::CString::new(format!("PATH={path}")).unwrap()];
     let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
     ptrs.push(std::ptr::null());
