@@ -23,7 +23,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
 
 mod common;
-use common::{Host, NOBODY, nsclone, privileged, run_within, skip, stderr, stdout};
+use common::{
+    Host, NOBODY, Who::Nobody, can_run, executable_by_nobody, nsclone, nsclone_as_nobody,
+    privileged, run_within, stderr, stdout,
+};
 
 /// The tests take turns: one keeping namespaces changes the mount table
 /// that another's host check reads.
@@ -87,12 +90,23 @@ fn ns(args: &[&str]) -> Output {
 
 /// Run nsclone with `args` as uid 65534, under the deadline.
 fn ns_nobody(args: &[&str]) -> Output {
-    let mut cmd = Command::new("setpriv");
-    cmd.args(NOBODY)
-        .arg(env!("CARGO_BIN_EXE_nsclone"))
-        .args(args)
-        .current_dir("/");
+    let (mut cmd, _copy) = nsclone_as_nobody();
+    cmd.args(args);
     run_within(&mut cmd, &format!("nsclone {args:?} as 65534"))
+}
+
+/// nsclone as root or, with `nobody`, as uid 65534 (no `--user` added:
+/// each test asks for the user namespace it wants), run from /. Keep the
+/// second value alive while it runs (see `common::nsclone_as_nobody`).
+fn as_root_or_nobody(nobody: bool) -> (Command, Option<tempfile::TempDir>) {
+    match nobody {
+        true => nsclone_as_nobody(),
+        false => {
+            let mut cmd = nsclone();
+            cmd.current_dir("/");
+            (cmd, None)
+        }
+    }
 }
 
 fn ok(out: &Output) -> String {
@@ -294,22 +308,15 @@ fn a_kept_namespace_outlives_its_command_is_joined_and_dies_when_released() {
 struct Target {
     launcher: Child,
     command: i32,
+    _copy: Option<tempfile::TempDir>,
 }
 
 impl Target {
     fn start(nobody: bool, args: &[&str]) -> Target {
-        let mut cmd = match nobody {
-            true => {
-                let mut cmd = Command::new("setpriv");
-                cmd.args(NOBODY).arg(env!("CARGO_BIN_EXE_nsclone"));
-                cmd
-            }
-            false => nsclone(),
-        };
+        let (mut cmd, copy) = as_root_or_nobody(nobody);
         let launcher = cmd
             .args(args)
             .args(["sleep", "60"])
-            .current_dir("/")
             .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -338,7 +345,11 @@ impl Target {
             );
             std::thread::sleep(std::time::Duration::from_millis(5));
         };
-        Target { launcher, command }
+        Target {
+            launcher,
+            command,
+            _copy: copy,
+        }
     }
 
     fn pid(&self) -> String {
@@ -365,19 +376,11 @@ fn join_and_look(target: &Target, nobody: bool, extra: &[&str]) -> (String, i32)
     let script = format!(
         "{PRINT_IDS}; hostname; echo self $$; cat /proc/1/comm; echo waiting; read line; echo done"
     );
-    let mut cmd = match nobody {
-        true => {
-            let mut cmd = Command::new("setpriv");
-            cmd.args(NOBODY).arg(env!("CARGO_BIN_EXE_nsclone"));
-            cmd
-        }
-        false => nsclone(),
-    };
+    let (mut cmd, _copy) = as_root_or_nobody(nobody);
     let mut joined = cmd
         .args(["-q", "--join", &target.pid()])
         .args(extra)
         .args(["sh", "-c", &script])
-        .current_dir("/")
         .process_group(0)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -477,12 +480,7 @@ fn join_then_create_shares_some_and_makes_the_others() {
 
 #[test]
 fn rootless_join_pid_enters_its_user_namespace_first() {
-    let test = "rootless_join_pid_enters_its_user_namespace_first";
-    if !privileged(test) {
-        return;
-    }
-    if let Err(why) = common::unprivileged_user_namespaces() {
-        skip(test, why);
+    if !can_run(Nobody, "rootless_join_pid_enters_its_user_namespace_first") {
         return;
     }
     let _turn = one_at_a_time();
@@ -528,11 +526,7 @@ fn rootless_join_pid_enters_its_user_namespace_first() {
 #[test]
 fn rootless_keep_works_in_a_mount_namespace_of_ones_own() {
     let test = "rootless_keep_works_in_a_mount_namespace_of_ones_own";
-    if !privileged(test) {
-        return;
-    }
-    if let Err(why) = common::unprivileged_user_namespaces() {
-        skip(test, why);
+    if !can_run(Nobody, test) {
         return;
     }
     let _turn = one_at_a_time();
@@ -544,7 +538,8 @@ fn rootless_keep_works_in_a_mount_namespace_of_ones_own() {
         "--keep bind-mounts the namespaces in your mount namespace",
     );
     // In a user and mount namespace of its own (unshare -Urm), it may.
-    let nsclone = env!("CARGO_BIN_EXE_nsclone");
+    let (nsclone, _copy) = executable_by_nobody(Path::new(env!("CARGO_BIN_EXE_nsclone")));
+    let nsclone = nsclone.display();
     let script = format!(
         "set -e; {nsclone} -q -U -H rootless -n --keep {d} true; \
          ls {d}; {nsclone} -q --join {d} sh -c 'hostname; id -u; {PRINT_IDS}'; \
@@ -668,9 +663,8 @@ fn bad_input_is_one_line_and_125_with_nothing_changed() {
         &ns(&["--join", "2147483647", "true"]),
         "pidfd_open(2147483647): ESRCH",
     );
-    let exited = Command::new("true").spawn().unwrap();
+    let mut exited = Command::new("true").spawn().unwrap();
     let pid = exited.id().to_string();
-    let mut exited = exited;
     exited.wait().unwrap();
     let out = ns(&["--join", &pid, "true"]);
     assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));

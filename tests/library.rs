@@ -7,14 +7,13 @@ use std::hint::black_box;
 
 use nsclone::arch::PAGE_SIZE;
 use nsclone::clone::clone;
-use nsclone::exec::{Argv, ExecPlan};
-use nsclone::namespace::{Hostname, Namespace, NsId};
+use nsclone::namespace::Hostname;
 use nsclone::signal::SigSet;
 use nsclone::stack::{STACK_SIZE, Stack};
 use nsclone::wait::WaitStatus;
 use nsclone::{Command, Error, sys};
 
-use common::{Host, env_with_path, privileged, wait};
+use common::{Host, privileged, stack_used_by_the_child, wait};
 
 /// Recurse until the stack runs out, writing to `pipe` the address of each
 /// new page of stack reached, so the parent learns how deep the child got.
@@ -131,32 +130,8 @@ fn stack_high_water_mark() {
         return;
     }
     let host = Host::snapshot();
-    let stack = Stack::new().unwrap();
-    let (_env, envp) = env_with_path("/no/such/dir:/etc/passwd:/usr/bin:/bin");
-    let argv = Argv::owned([&b"true"[..]]).unwrap();
-    // SAFETY: `envp` is NULL-terminated and outlives the plan.
-    let mut plan = unsafe { ExecPlan::with_environment(&argv, envp.as_ptr()) };
-    let parent_uts = NsId::of_self(Namespace::Uts).unwrap();
-    let mut child = || {
-        // The same guard as the real child: never touch the host's name.
-        if NsId::of_self(Namespace::Uts) == Ok(parent_uts) {
-            return 99;
-        }
-        let _ = sys::sethostname(b"deep");
-        let _ = sys::sigprocmask(libc::SIG_SETMASK, SigSet::EMPTY);
-        plan.exec().exit_code()
-    };
-    let flags = libc::CLONE_NEWUTS | libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
-    // SAFETY: the closure only makes system calls; with CLONE_VFORK we sleep
-    // until it has exec'd, and it writes nothing we read but its stack.
-    let pid = unsafe { clone(flags as u64, &stack, &mut child) }.unwrap();
-    assert_eq!(wait(pid), WaitStatus::Exited(0));
-    let low = stack.guard() as usize + PAGE_SIZE;
-    let usable = stack.top() as usize - low;
-    // SAFETY: the mapping is alive and readable above the guard page, and
-    // the child no longer runs on it.
-    let bytes = unsafe { std::slice::from_raw_parts(low as *const u8, usable) };
-    let used = usable - bytes.iter().take_while(|&&b| b == 0).count();
+    let (status, used) = stack_used_by_the_child(&[b"true"]);
+    assert_eq!(status, WaitStatus::Exited(0));
     eprintln!("the child used {used} of {STACK_SIZE} bytes of its stack");
     assert!(used > 0, "the child ran on our stack");
     assert!(

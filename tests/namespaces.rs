@@ -14,52 +14,14 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::{
-    Host, NOBODY, executable_by_nobody, nsclone, privileged, skip, stderr, stdout, tempdir,
-    unprivileged_user_namespaces,
+    Host, NOBODY, Who, can_run, clock_secs, executable_by_nobody, nsclone_as, nsclone_as_nobody,
+    stderr, stdout, tempdir, who_can_run,
 };
 
-/// Who runs nsclone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Who {
-    /// The test's own user: root, here and in CI.
-    Invoker,
-    /// uid and gid 65534 (`nobody`), through setpriv, with `--user` added.
-    Nobody,
-}
-
 use Who::{Invoker, Nobody};
-
-/// Whether `test` can run as `who`, saying loudly why not.
-fn can_run(who: Who, test: &str) -> bool {
-    // Root is needed either way: setpriv switches users only for root.
-    if !privileged(test) {
-        return false;
-    }
-    match who {
-        Invoker => true,
-        Nobody => match unprivileged_user_namespaces() {
-            Ok(()) => true,
-            Err(why) => skip(&format!("{test} (as uid 65534)"), why),
-        },
-    }
-}
-
-/// nsclone as `who`, ready for arguments; for [`Nobody`], `--user` is added.
-fn nsclone_as(who: Who) -> (Command, Option<tempfile::TempDir>) {
-    match who {
-        Invoker => (nsclone(), None),
-        Nobody => {
-            let (bin, guard) = executable_by_nobody(Path::new(env!("CARGO_BIN_EXE_nsclone")));
-            let mut command = Command::new("setpriv");
-            command.args(NOBODY).arg(bin).arg("--user").current_dir("/");
-            (command, guard)
-        }
-    }
-}
 
 /// Run nsclone as `who` with `args`, capturing everything.
 fn run_as(who: Who, args: &[&str]) -> Output {
@@ -171,10 +133,7 @@ fn each_flag_changes_its_own_namespace_and_no_other() {
         (&["--monotonic", "1"], &["time"]),
         (&["--boottime", "1"], &["time"]),
     ];
-    for who in [Invoker, Nobody] {
-        if !can_run(who, "each flag's namespace") {
-            continue;
-        }
+    for who in who_can_run("each flag's namespace") {
         for (flags, changed) in cases {
             let before = Before::now();
             let inside = parse_links(&sh_as(who, flags, LINKS));
@@ -193,10 +152,8 @@ fn each_flag_changes_its_own_namespace_and_no_other() {
 
 #[test]
 fn pid_the_command_is_pid_1() {
-    for who in [Invoker, Nobody] {
-        if can_run(who, "--pid") {
-            assert_eq!(sh_as(who, &["-p"], "echo $$"), "1\n", "{who:?}");
-        }
+    for who in who_can_run("--pid") {
+        assert_eq!(sh_as(who, &["-p"], "echo $$"), "1\n", "{who:?}");
     }
 }
 
@@ -205,21 +162,16 @@ fn pid_1_ignores_a_signal_it_has_no_handler_for() {
     // The kernel protects a namespace's init: signals with the default
     // action are dropped, even those it sends itself. Without --pid, the
     // same script dies of SIGTERM (tests/launch.rs).
-    for who in [Invoker, Nobody] {
-        if can_run(who, "PID 1 and SIGTERM") {
-            let script = "kill -TERM $$; echo survived";
-            assert_eq!(sh_as(who, &["-p"], script), "survived\n", "{who:?}");
-        }
+    for who in who_can_run("PID 1 and SIGTERM") {
+        let script = "kill -TERM $$; echo survived";
+        assert_eq!(sh_as(who, &["-p"], script), "survived\n", "{who:?}");
     }
 }
 
 #[test]
 fn pid_1_with_a_handler_gets_the_sigterm_nsclone_forwards() {
     use std::io::{BufRead, BufReader};
-    for who in [Invoker, Nobody] {
-        if !can_run(who, "SIGTERM forwarded to PID 1") {
-            continue;
-        }
+    for who in who_can_run("SIGTERM forwarded to PID 1") {
         let (mut command, _guard) = nsclone_as(who);
         let script = "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done";
         let mut child = command
@@ -240,10 +192,7 @@ fn pid_1_with_a_handler_gets_the_sigterm_nsclone_forwards() {
 
 #[test]
 fn mount_proc_lists_only_the_namespace_and_leaves_the_host_table() {
-    for who in [Invoker, Nobody] {
-        if !can_run(who, "--mount-proc") {
-            continue;
-        }
+    for who in who_can_run("--mount-proc") {
         let before = Before::now();
         let script = "echo /proc/[0-9]*; grep ' /proc ' /proc/self/mountinfo | tail -n 1";
         let out = sh_as(who, &["--mount-proc"], script);
@@ -258,23 +207,45 @@ fn mount_proc_lists_only_the_namespace_and_leaves_the_host_table() {
     }
 }
 
+/// Prints mountinfo's line for `/`.
+const ROOT_MOUNT: &str = "grep -E '^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / ' /proc/self/mountinfo";
+
 #[test]
 fn mount_makes_root_private_inside_only() {
-    for who in [Invoker, Nobody] {
-        if !can_run(who, "--mount propagation") {
-            continue;
-        }
+    for who in who_can_run("--mount propagation") {
         let before = Before::now();
+        // A / that propagates, as on systemd hosts, whatever this host's
+        // is (a private / would pass unchanged): made in a mount namespace
+        // of util-linux's unshare, where a shell prints its / and then runs
+        // nsclone. The host's / is not touched.
+        let (nsclone, _copy) = nsclone_as(who);
+        let out = Command::new("unshare")
+            .args(["--mount", "--propagation", "shared", "sh", "-c"])
+            .arg(format!("{ROOT_MOUNT}; echo --; exec \"$@\""))
+            .arg("sh")
+            .arg(nsclone.get_program())
+            .args(nsclone.get_args())
+            .args(["-q", "-m", "sh", "-c", ROOT_MOUNT])
+            .current_dir("/")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{who:?}: {}\n{}",
+            out.status,
+            stderr(&out)
+        );
+        let text = stdout(&out);
+        let (outside, inside) = text.split_once("--\n").unwrap();
         // mountinfo's optional fields: "shared:N" or "master:N" when the
         // mount propagates; nothing when it is private.
-        let out = sh_as(
-            who,
-            &["-m"],
-            "grep -E '^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / ' /proc/self/mountinfo",
+        assert!(
+            outside.contains("shared:"),
+            "{who:?}: / was not shared before: {text}"
         );
         assert!(
-            !out.contains("shared:") && !out.contains("master:"),
-            "{who:?}: {out}"
+            !inside.contains("shared:") && !inside.contains("master:"),
+            "{who:?}: {inside}"
         );
         before.assert_unchanged();
     }
@@ -309,10 +280,7 @@ fn interfaces_of_a_new_net_namespace(who: Who) -> Vec<String> {
 
 #[test]
 fn net_has_only_lo_and_it_is_up() {
-    for who in [Invoker, Nobody] {
-        if !can_run(who, "--net") {
-            continue;
-        }
+    for who in who_can_run("--net") {
         let before = Before::now();
         // /proc/net/dev lists the interfaces; /proc/net/fib_trie holds
         // 127.0.0.1 as a local address only once lo is up. Both are the
@@ -368,10 +336,7 @@ fn queues(table: &str) -> Vec<(String, String)> {
 
 #[test]
 fn ipc_a_queue_of_the_host_is_not_seen_and_none_leaks_out() {
-    for who in [Invoker, Nobody] {
-        if !can_run(who, "--ipc") {
-            continue;
-        }
+    for who in who_can_run("--ipc") {
         let queue = Queue::new();
         let host = std::fs::read_to_string("/proc/sysvipc/msg").unwrap();
         assert!(
@@ -401,10 +366,7 @@ fn ipc_a_queue_of_the_host_is_not_seen_and_none_leaks_out() {
 
 #[test]
 fn cgroup_the_command_sees_its_cgroup_as_the_root() {
-    for who in [Invoker, Nobody] {
-        if !can_run(who, "--cgroup") {
-            continue;
-        }
+    for who in who_can_run("--cgroup") {
         let out = sh_as(who, &["-C"], "cat /proc/self/cgroup");
         assert!(!out.is_empty());
         for line in out.lines() {
@@ -415,10 +377,7 @@ fn cgroup_the_command_sees_its_cgroup_as_the_root() {
 
 #[test]
 fn user_the_invoker_is_root_inside_and_owns_its_files_outside() {
-    for who in [Invoker, Nobody] {
-        if !can_run(who, "--user") {
-            continue;
-        }
+    for who in who_can_run("--user") {
         let dir = tempdir();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
         let file = dir.path().join("made-inside");
@@ -454,20 +413,9 @@ fn probe_clocks() {
     );
     println!(
         "clocks: {} {}",
-        clock(libc::CLOCK_MONOTONIC),
-        clock(libc::CLOCK_BOOTTIME)
+        clock_secs(libc::CLOCK_MONOTONIC),
+        clock_secs(libc::CLOCK_BOOTTIME)
     );
-}
-
-/// A clock's value in whole seconds.
-fn clock(id: libc::clockid_t) -> i64 {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime fills the timespec.
-    assert_eq!(unsafe { libc::clock_gettime(id, &mut now) }, 0);
-    now.tv_sec
 }
 
 /// The clocks as a process inside a namespace made with `flags` reads them.
@@ -504,14 +452,17 @@ fn clocks_inside(who: Who, flags: &[&str]) -> (i64, i64) {
 #[test]
 fn time_the_clocks_inside_are_shifted_by_the_offsets() {
     const DAY: i64 = 86400;
-    for who in [Invoker, Nobody] {
-        if !can_run(who, "--monotonic/--boottime") {
-            continue;
-        }
-        let host = (clock(libc::CLOCK_MONOTONIC), clock(libc::CLOCK_BOOTTIME));
+    for who in who_can_run("--monotonic/--boottime") {
+        let host = (
+            clock_secs(libc::CLOCK_MONOTONIC),
+            clock_secs(libc::CLOCK_BOOTTIME),
+        );
         let flags = ["--monotonic", "86400", "--boottime", "172800"];
         let inside = clocks_inside(who, &flags);
-        let after = (clock(libc::CLOCK_MONOTONIC), clock(libc::CLOCK_BOOTTIME));
+        let after = (
+            clock_secs(libc::CLOCK_MONOTONIC),
+            clock_secs(libc::CLOCK_BOOTTIME),
+        );
         // Shifted by the offset, give or take the time the launch took.
         assert!(
             (host.0 + DAY..=after.0 + DAY).contains(&inside.0),
@@ -544,10 +495,7 @@ fn all_flags_together() {
         "--boottime",
         "100",
     ];
-    for who in [Invoker, Nobody] {
-        if !can_run(who, "all flags together") {
-            continue;
-        }
+    for who in who_can_run("all flags together") {
         let before = Before::now();
         let script = format!(
             "{LINKS}; echo shell-pid $$; echo uid $(id -u); echo proc /proc/[0-9]*; \
@@ -604,16 +552,14 @@ fn show_ns_marks_every_new_namespace() {
     }
     // With --user the child makes it after the table is printed, and
     // enters it at exec; a note says so.
-    for who in [Invoker, Nobody] {
-        if can_run(who, "--show-ns, time made by the child") {
-            let out = run_as(who, &["--show-ns", "-impnUCT", "true"]);
-            let expected: Vec<String> = all_but("time")
-                .into_iter()
-                .filter(|row| row != "time_for_children")
-                .collect();
-            assert_eq!(marked_rows(&out), expected, "{who:?}: {}", stderr(&out));
-            assert!(stderr(&out).contains("when it execs"), "{}", stderr(&out));
-        }
+    for who in who_can_run("--show-ns, time made by the child") {
+        let out = run_as(who, &["--show-ns", "-impnUCT", "true"]);
+        let expected: Vec<String> = all_but("time")
+            .into_iter()
+            .filter(|row| row != "time_for_children")
+            .collect();
+        assert_eq!(marked_rows(&out), expected, "{who:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("when it execs"), "{}", stderr(&out));
     }
 }
 
@@ -622,15 +568,9 @@ fn without_user_an_unprivileged_user_is_told_to_add_it() {
     if !can_run(Nobody, "the --user hint") {
         return;
     }
-    let (bin, _guard) = executable_by_nobody(Path::new(env!("CARGO_BIN_EXE_nsclone")));
+    let (mut nobody, _copy) = nsclone_as_nobody();
     let before = Before::now();
-    let out = Command::new("setpriv")
-        .args(NOBODY)
-        .arg(bin)
-        .args(["-p", "true"])
-        .current_dir("/")
-        .output()
-        .unwrap();
+    let out = nobody.args(["-p", "true"]).output().unwrap();
     assert_eq!(out.status.code(), Some(125));
     let err = stderr(&out);
     assert!(
@@ -647,10 +587,7 @@ fn a_refused_offset_exits_125_and_changes_nothing() {
     // would refuse it (ERANGE) when it is written, by the launcher as root
     // or by the child as uid 65534; nsclone refuses it first, before it
     // announces or creates anything. Either way the command never runs.
-    for who in [Invoker, Nobody] {
-        if !can_run(who, "a refused clock offset") {
-            continue;
-        }
+    for who in who_can_run("a refused clock offset") {
         let before = Before::now();
         let out = run_as(
             who,

@@ -20,38 +20,26 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{Host, NOBODY, executable_by_nobody, privileged, skip, stderr, stdout, tempdir};
+use common::{
+    Host, Who, executable_by_nobody, nsclone_as, privileged, skip, stderr, stdout, tempdir,
+};
 
 /// Where Debian's `busybox-static` installs its binary.
 const BUSYBOX: &str = "/bin/busybox";
 
-/// Who runs nsclone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Who {
-    /// The test's own user: root, here and in CI.
-    Invoker,
-    /// uid and gid 65534 through setpriv, with `--user` added.
-    Nobody,
+use Who::Nobody;
+
+/// Whether a busybox tree can be built here, saying loudly why not.
+fn has_busybox(test: &str) -> bool {
+    Path::new(BUSYBOX).exists() || skip(test, "no static busybox (apt-get install busybox-static)")
 }
 
-use Who::{Invoker, Nobody};
-
 /// Both, or only the invoker where the kernel refuses unprivileged user
-/// namespaces (said loudly).
+/// namespaces (said loudly); no one without root or busybox.
 fn who_can_run(test: &str) -> Vec<Who> {
-    if !privileged(test) {
-        return vec![];
-    }
-    if !Path::new(BUSYBOX).exists() {
-        skip(test, "no static busybox (apt-get install busybox-static)");
-        return vec![];
-    }
-    match common::unprivileged_user_namespaces() {
-        Ok(()) => vec![Invoker, Nobody],
-        Err(why) => {
-            skip(&format!("{test} (as uid 65534)"), why);
-            vec![Invoker]
-        }
+    match privileged(test) && has_busybox(test) {
+        true => common::who_can_run(test),
+        false => vec![],
     }
 }
 
@@ -104,15 +92,7 @@ impl Rootfs {
 /// Run nsclone as `who` with `args` (for [`Nobody`], `--user` added), with
 /// a PATH that the busybox tree answers, under the deadline.
 fn run_as(who: Who, args: &[&str]) -> Output {
-    let (mut command, _guard) = match who {
-        Invoker => (common::nsclone(), None),
-        Nobody => {
-            let (bin, guard) = executable_by_nobody(Path::new(env!("CARGO_BIN_EXE_nsclone")));
-            let mut command = Command::new("setpriv");
-            command.args(NOBODY).arg(bin).arg("--user");
-            (command, guard)
-        }
-    };
+    let (mut command, _copy) = nsclone_as(who);
     command
         .args(args)
         .current_dir("/")
@@ -476,7 +456,8 @@ fn a_step_refused_inside_is_named_with_its_errno_and_a_hint() {
 
 #[test]
 fn the_library_runs_a_command_in_a_root_of_its_own() {
-    if who_can_run("the_library_runs_a_command_in_a_root_of_its_own").is_empty() {
+    let test = "the_library_runs_a_command_in_a_root_of_its_own";
+    if !(privileged(test) && has_busybox(test)) {
         return;
     }
     let _host = Host::guard();

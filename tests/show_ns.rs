@@ -7,8 +7,8 @@
 //! The command is `cat`, reading a pipe this test holds: nsclone prints its
 //! view before the exec, then `running ... as pid N`; the test compares,
 //! then closes the pipe, and `cat` and nsclone end. Each case runs as root
-//! and, where it applies, as uid 65534 with `--user` (through setpriv, as
-//! in tests/namespaces.rs).
+//! and, where it applies, as uid 65534 with `--user` (through setpriv:
+//! `common::nsclone_as`).
 
 mod common;
 
@@ -18,37 +18,14 @@ use std::io::{BufRead, BufReader};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 
 use nsclone::namespace::inspect::{Relative, Snapshot};
 use nsclone::namespace::{LINKS, Namespace};
 use nsclone::{Command as Launch, WaitStatus};
 
-use common::{
-    DEADLINE, Host, NOBODY, executable_by_nobody, privileged, skip, unprivileged_user_namespaces,
-    wait_pid_within,
-};
-
-/// Who runs nsclone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Who {
-    Root,
-    /// uid and gid 65534, with `--user` added.
-    Nobody,
-}
-
-/// Whether `test` can run as `who`, saying loudly why not.
-fn can_run(who: Who, test: &str) -> bool {
-    if !privileged(test) {
-        return false;
-    }
-    match (who, unprivileged_user_namespaces()) {
-        (Who::Nobody, Err(why)) => skip(&format!("{test} (as uid 65534)"), why),
-        _ => true,
-    }
-}
+use common::{DEADLINE, Host, Who, can_run, nsclone_as, privileged, wait_pid_within, who_can_run};
 
 /// nsclone, running its command `cat` on a pipe the test holds.
 struct Running {
@@ -65,16 +42,7 @@ impl Running {
     /// Start nsclone as `who` with `args` and the command `cat`; wait for
     /// its `running` line (at most [`DEADLINE`]).
     fn start(who: Who, args: &[&str]) -> Running {
-        let (mut command, copy) = match who {
-            Who::Root => (Command::new(env!("CARGO_BIN_EXE_nsclone")), None),
-            Who::Nobody => {
-                let bin = Path::new(env!("CARGO_BIN_EXE_nsclone"));
-                let (bin, copy) = executable_by_nobody(bin);
-                let mut command = Command::new("setpriv");
-                command.args(NOBODY).arg(bin).arg("--user").current_dir("/");
-                (command, copy)
-            }
-        };
+        let (mut command, copy) = nsclone_as(who);
         let mut child = command
             .args(args)
             .arg("cat")
@@ -221,10 +189,10 @@ fn assert_cells_are_the_kernels(run: &Running) {
 #[test]
 fn every_cell_is_the_kernels_whatever_the_namespaces() {
     let cases: [(Who, &[&str]); 6] = [
-        (Who::Root, &[]),
-        (Who::Root, &["-p"]),
-        (Who::Root, &["-imnC"]),
-        (Who::Root, &["-U"]),
+        (Who::Invoker, &[]),
+        (Who::Invoker, &["-p"]),
+        (Who::Invoker, &["-imnC"]),
+        (Who::Invoker, &["-U"]),
         (Who::Nobody, &[]),
         (Who::Nobody, &["-impnC"]),
     ];
@@ -243,10 +211,7 @@ fn every_cell_is_the_kernels_whatever_the_namespaces() {
 
 #[test]
 fn the_table_with_user_and_pid_tells_what_the_kernel_tells() {
-    for who in [Who::Root, Who::Nobody] {
-        if !can_run(who, "--show-ns -U -p against ioctl_ns") {
-            continue;
-        }
+    for who in who_can_run("--show-ns -U -p against ioctl_ns") {
         let _host = Host::guard();
         let run = Running::start(who, &["--show-ns", "-U", "-p"]);
         let text = &run.text;
@@ -294,7 +259,7 @@ fn the_table_with_user_and_pid_tells_what_the_kernel_tells() {
             libc::EPERM
         );
         let uid = owner_uid(&new_user_ns);
-        assert_eq!(uid, if who == Who::Root { 0 } else { 65534 });
+        assert_eq!(uid, if who == Who::Invoker { 0 } else { 65534 });
         assert_eq!(
             note(text, &new_user),
             format!("parent {host_user}; owner uid {uid}"),
@@ -361,10 +326,35 @@ fn nodes(text: &str) -> Vec<Node> {
         .collect()
 }
 
+/// The tree's shape: each line's `*`, depth and namespace type.
+fn shape(nodes: &[Node]) -> Vec<(bool, usize, &str)> {
+    nodes
+        .iter()
+        .map(|n| (n.new, n.depth, n.name.split(':').next().unwrap()))
+        .collect()
+}
+
 /// The line each line hangs under: the nearest line above it one level up.
 fn parent_of(nodes: &[Node], at: usize) -> Option<&Node> {
     let depth = nodes[at].depth.checked_sub(1)?;
     nodes[..at].iter().rev().find(|n| n.depth == depth)
+}
+
+/// What libc's ioctls say of each link of `pid`: its identity, its
+/// owner's and its parent's (or the errno).
+type Kernel = BTreeMap<&'static str, (String, Result<String, i32>, Result<String, i32>)>;
+
+fn ask_the_kernel(pid: i32) -> Kernel {
+    LINKS
+        .iter()
+        .map(|&name| {
+            let kind = name.split("_for_").next().unwrap();
+            let file = ns(pid, name);
+            let owner = relative(&file, libc::NS_GET_USERNS).map(|f| shown("user", &f));
+            let parent = relative(&file, libc::NS_GET_PARENT).map(|f| shown(kind, &f));
+            (name, (shown(kind, &file), owner, parent))
+        })
+        .collect()
 }
 
 /// Check that each line of the tree hangs where the kernel's relations
@@ -372,22 +362,11 @@ fn parent_of(nodes: &[Node], at: usize) -> Option<&Node> {
 /// same owner, under that parent. The relations are asked here of every
 /// namespace of both processes.
 fn assert_drawn_as_the_kernel_relates(nodes: &[Node], pids: [i32; 2], text: &str) {
-    let mut kernel: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
-    for pid in pids {
-        for name in LINKS {
-            let kind = name.split("_for_").next().unwrap();
-            let file = ns(pid, name);
-            let owner = relative(&file, libc::NS_GET_USERNS).ok();
-            let parent = relative(&file, libc::NS_GET_PARENT).ok();
-            kernel.insert(
-                shown(kind, &file),
-                (
-                    owner.map(|f| shown("user", &f)),
-                    parent.map(|f| shown(kind, &f)),
-                ),
-            );
-        }
-    }
+    let kernel: BTreeMap<String, (Option<String>, Option<String>)> = pids
+        .into_iter()
+        .flat_map(ask_the_kernel)
+        .map(|(_, (identity, owner, parent))| (identity, (owner.ok(), parent.ok())))
+        .collect();
     for (at, node) in nodes.iter().enumerate() {
         let Some((owner, parent)) = kernel.get(&node.name) else {
             continue;
@@ -406,10 +385,7 @@ fn assert_drawn_as_the_kernel_relates(nodes: &[Node], pids: [i32; 2], text: &str
 fn the_tree_hangs_each_namespace_under_its_owner() {
     // With --user (root and uid 65534): the new user namespace hangs under
     // the host's, and the new PID and UTS namespaces under it.
-    for who in [Who::Root, Who::Nobody] {
-        if !can_run(who, "--show-ns=tree -U -p") {
-            continue;
-        }
+    for who in who_can_run("--show-ns=tree -U -p") {
         let _host = Host::guard();
         let run = Running::start(who, &["--show-ns=tree", "-U", "-p"]);
         let nodes = nodes(&run.text);
@@ -439,15 +415,11 @@ fn the_tree_hangs_each_namespace_under_its_owner() {
     }
     // Without it (root only): everything belongs to the host's user
     // namespace, and the new PID namespace hangs under its parent.
-    if can_run(Who::Root, "--show-ns=tree -p") {
+    if can_run(Who::Invoker, "--show-ns=tree -p") {
         let _host = Host::guard();
-        let run = Running::start(Who::Root, &["--show-ns=tree", "-p"]);
+        let run = Running::start(Who::Invoker, &["--show-ns=tree", "-p"]);
         let nodes = nodes(&run.text);
         assert_drawn_as_the_kernel_relates(&nodes, [run.launcher, run.command], &run.text);
-        let shape: Vec<(bool, usize, &str)> = nodes
-            .iter()
-            .map(|n| (n.new, n.depth, n.name.split(':').next().unwrap()))
-            .collect();
         let expected = [
             (false, 0, "user"),
             (false, 1, "cgroup"),
@@ -460,7 +432,7 @@ fn the_tree_hangs_each_namespace_under_its_owner() {
             (false, 1, "uts"),
             (true, 1, "uts"),
         ];
-        assert_eq!(shape, expected, "{}", run.text);
+        assert_eq!(shape(&nodes), expected, "{}", run.text);
         run.finish();
     }
 }
@@ -473,7 +445,7 @@ fn nested_the_launchers_parents_are_hidden() {
     // inner /proc is of the inner launcher's PID namespace; without it,
     // the host's, where the inner launcher must find itself at
     // /proc/self and its child through a pidfd.
-    if !can_run(Who::Root, "nested --show-ns=tree") {
+    if !can_run(Who::Invoker, "nested --show-ns=tree") {
         return;
     }
     let _host = Host::guard();
@@ -482,13 +454,9 @@ fn nested_the_launchers_parents_are_hidden() {
         let mut args = vec!["-q"];
         args.extend_from_slice(outer);
         args.extend([inner, "--show-ns=tree", "-p"]);
-        let run = Running::start(Who::Root, &args);
+        let run = Running::start(Who::Invoker, &args);
         let text = &run.text;
         let nodes = nodes(text);
-        let shape: Vec<(bool, usize, &str)> = nodes
-            .iter()
-            .map(|n| (n.new, n.depth, n.name.split(':').next().unwrap()))
-            .collect();
         let expected = [
             (false, 0, "user"),
             (false, 1, "cgroup"),
@@ -512,7 +480,7 @@ fn nested_the_launchers_parents_are_hidden() {
             }
             false => expected.to_vec(),
         };
-        assert_eq!(shape, expected, "{outer:?}:\n{text}");
+        assert_eq!(shape(&nodes), expected, "{outer:?}:\n{text}");
         let root = text.lines().find(|l| l.starts_with("    user:[")).unwrap();
         assert!(
             root.starts_with("    user:[?]") && root.ends_with("(EPERM)"),
@@ -534,23 +502,6 @@ fn nested_the_launchers_parents_are_hidden() {
         );
         run.finish();
     }
-}
-
-/// What libc's ioctls say of each link of `pid`: its identity, its
-/// owner's and its parent's (or the errno).
-type Kernel = BTreeMap<&'static str, (String, Result<String, i32>, Result<String, i32>)>;
-
-fn ask_the_kernel(pid: i32) -> Kernel {
-    LINKS
-        .iter()
-        .map(|&name| {
-            let kind = name.split("_for_").next().unwrap();
-            let file = ns(pid, name);
-            let owner = relative(&file, libc::NS_GET_USERNS).map(|f| shown("user", &f));
-            let parent = relative(&file, libc::NS_GET_PARENT).map(|f| shown(kind, &f));
-            (name, (shown(kind, &file), owner, parent))
-        })
-        .collect()
 }
 
 #[test]

@@ -258,8 +258,9 @@ fn nothing_the_launcher_changes_leaks_into_the_command() {
     let _host = Host::guard();
     // Started cleanly, a command has nothing ignored or blocked: the same
     // command started directly says what the kernel gives it. nsclone blocks
-    // signals and, being a Rust program, ignores SIGPIPE: neither may reach
-    // the command.
+    // the signals it supervises, which may not stay blocked in the command;
+    // and it ignores no SIGPIPE, as Rust programs do, having no std runtime
+    // (see the README's Signals section).
     let direct = clean(std::process::Command::new(SHOW_MASKS[0]))
         .args(&SHOW_MASKS[1..])
         .output()
@@ -315,7 +316,6 @@ fn nothing_the_launcher_changes_leaks_into_the_command() {
 #[test]
 fn a_caller_that_ignores_sigchld_gets_the_status_and_the_command_the_setting() {
     use std::os::unix::process::CommandExt;
-    use std::time::{Duration, Instant};
 
     if !privileged("SIGCHLD ignored") {
         return;
@@ -387,10 +387,11 @@ struct Counting {
 }
 
 impl Counting {
-    /// Start `command sh -c COUNT_SIGTERM sh GO`; return once the command's
-    /// trap is set.
+    /// Start `command sh -c COUNT_SIGTERM sh GO` (GO removed first, left
+    /// by an earlier run); return once the command's trap is set.
     fn start(mut command: std::process::Command, go: &std::path::Path) -> Counting {
         use std::os::unix::process::CommandExt;
+        let _ = std::fs::remove_file(go);
         command
             .args(["sh", "-c", COUNT_SIGTERM, "sh"])
             .arg(go)
@@ -491,6 +492,21 @@ fn wait_until_settled(pid: i32) {
     }
 }
 
+/// Run [`COUNT_SIGTERM`] under `nsclone OPTIONS`, send SIGTERM to
+/// `to(PID)`, PID being nsclone's (`|pid| pid` for nsclone alone, `|pid|
+/// -pid` for its process group), and return how many times the command
+/// took it, once nsclone has ended as the command did (exit 3).
+fn sigterms_taken(options: &[&str], go: &std::path::Path, to: fn(i32) -> i32) -> u32 {
+    let mut command = nsclone();
+    command.args(options);
+    let launcher = Counting::start(command, go);
+    nsclone::sys::kill(to(launcher.pid()), libc::SIGTERM, "the test").unwrap();
+    wait_until_settled(launcher.pid());
+    let (status, count) = launcher.finish();
+    assert_eq!(status.code(), Some(3), "{options:?}: {status:?}");
+    count
+}
+
 /// A SIGTERM sent to nsclone alone (`kill PID`) is forwarded, and the
 /// command takes it exactly once: nothing else sent one. With `--pid` too,
 /// since the command's trap is a handler, which PID 1 does not ignore.
@@ -504,14 +520,7 @@ fn a_signal_to_nsclone_alone_reaches_the_command_once() {
     let go = dir.path().join("go");
     for options in [&["-q"][..], &["-q", "--pid"]] {
         for _ in 0..common::soak(20, 500) {
-            let _ = std::fs::remove_file(&go);
-            let mut command = nsclone();
-            command.args(options);
-            let launcher = Counting::start(command, &go);
-            nsclone::sys::kill(launcher.pid(), libc::SIGTERM, "the test").unwrap();
-            wait_until_settled(launcher.pid());
-            let (status, count) = launcher.finish();
-            assert_eq!(status.code(), Some(3), "{options:?}: {status:?}");
+            let count = sigterms_taken(options, &go, |pid| pid);
             assert_eq!(count, 1, "{options:?}");
         }
     }
@@ -535,14 +544,7 @@ fn a_signal_to_the_process_group_reaches_the_command_once_or_twice() {
     for options in [&["-q"][..], &["-q", "--pid"]] {
         let mut seen = std::collections::BTreeMap::new();
         for _ in 0..common::soak(20, 500) {
-            let _ = std::fs::remove_file(&go);
-            let mut command = nsclone();
-            command.args(options);
-            let launcher = Counting::start(command, &go);
-            nsclone::sys::kill(-launcher.pid(), libc::SIGTERM, "the test").unwrap();
-            wait_until_settled(launcher.pid());
-            let (status, count) = launcher.finish();
-            assert_eq!(status.code(), Some(3), "{options:?}: {status:?}");
+            let count = sigterms_taken(options, &go, |pid| -pid);
             assert!((1..=2).contains(&count), "{options:?}: taken {count} times");
             *seen.entry(count).or_insert(0) += 1;
         }
@@ -570,7 +572,6 @@ fn timeout_reaches_the_command_one_to_three_times() {
     let go = dir.path().join("go");
     let mut seen = std::collections::BTreeMap::new();
     for _ in 0..common::soak(20, 500) {
-        let _ = std::fs::remove_file(&go);
         let mut command = clean(std::process::Command::new("timeout"));
         command
             .args(["--preserve-status", "600", env!("CARGO_BIN_EXE_nsclone")])

@@ -10,16 +10,11 @@ mod common;
 
 use std::os::fd::AsRawFd;
 
-use nsclone::arch::PAGE_SIZE;
-use nsclone::clone::clone;
-use nsclone::exec::{Argv, ExecPlan};
-use nsclone::namespace::{Namespace, NsId};
-use nsclone::signal::SigSet;
-use nsclone::stack::{STACK_SIZE, Stack};
+use nsclone::stack::STACK_SIZE;
 use nsclone::wait::WaitStatus;
 use nsclone::{sys, trace};
 
-use common::{Host, env_with_path, privileged, wait};
+use common::{Host, privileged, stack_used_by_the_child};
 
 #[test]
 fn a_tracing_child_stays_well_within_its_stack() {
@@ -37,33 +32,9 @@ fn a_tracing_child_stays_well_within_its_stack() {
     trace::enable();
     sys::getpid();
 
-    let stack = Stack::new().unwrap();
-    let (_env, envp) = env_with_path("/no/such/dir:/etc/passwd:/usr/bin:/bin");
     let long = "a long argument".repeat(20);
-    let argv = Argv::owned([&b"true"[..], long.as_bytes()]).unwrap();
-    // SAFETY: `envp` is NULL-terminated and outlives the plan.
-    let mut plan = unsafe { ExecPlan::with_environment(&argv, envp.as_ptr()) };
-    let parent_uts = NsId::of_self(Namespace::Uts).unwrap();
-    let mut child = || {
-        if NsId::of_self(Namespace::Uts) == Ok(parent_uts) {
-            return 99;
-        }
-        let _ = sys::sethostname(b"deep");
-        let _ = sys::sigprocmask(libc::SIG_SETMASK, SigSet::EMPTY);
-        plan.exec().exit_code()
-    };
-    let flags = libc::CLONE_NEWUTS | libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
-    // SAFETY: the closure only makes system calls; with CLONE_VFORK we sleep
-    // until it has exec'd, and it writes nothing we read but its stack.
-    let pid = unsafe { clone(flags as u64, &stack, &mut child) }.unwrap();
-    let status = wait(pid);
-    let low = stack.guard() as usize + PAGE_SIZE;
-    let usable = stack.top() as usize - low;
-    // SAFETY: the mapping is alive and readable above the guard page, and
-    // the child no longer runs on it.
-    let bytes = unsafe { std::slice::from_raw_parts(low as *const u8, usable) };
-    let used = usable - bytes.iter().take_while(|&&b| b == 0).count();
-    drop(stack); // its munmap is traced too, into the file
+    // The stack's munmap is traced too, into the file.
+    let (status, used) = stack_used_by_the_child(&[b"true", long.as_bytes()]);
 
     // SAFETY: restores standard error from the saved copy.
     unsafe {

@@ -44,6 +44,7 @@ fn exit_codes_pass_through() {
     if !privileged("--vfork exit codes") {
         return;
     }
+    let _host = Host::guard();
     for code in [0, 1, 42, 255] {
         let out = run(&["--vfork", "-q", "sh", "-c", &format!("exit {code}")]);
         assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
@@ -55,6 +56,7 @@ fn exec_errors_exit_127_and_126_with_the_same_messages() {
     if !privileged("--vfork exec errors") {
         return;
     }
+    let _host = Host::guard();
     let out = run(&["--vfork", "-q", "no-such-command-nsclone"]);
     assert_eq!(out.status.code(), Some(127));
     assert_eq!(
@@ -84,6 +86,7 @@ fn a_script_without_a_shebang_runs_through_bin_sh() {
     if !privileged("--vfork ENOEXEC") {
         return;
     }
+    let _host = Host::guard();
     let dir = tempdir();
     executable(dir.path(), "plain", "echo plain: \"$@\" $(hostname)\n");
     let path = format!("/no/such/dir:{}:/usr/bin:/bin", dir.path().display());
@@ -100,6 +103,7 @@ fn the_launcher_dies_of_the_commands_signal() {
     if !privileged("--vfork signals") {
         return;
     }
+    let _host = Host::guard();
     for (name, sig) in [
         ("TERM", libc::SIGTERM),
         ("INT", libc::SIGINT),
@@ -121,6 +125,7 @@ fn sigterm_to_the_launcher_reaches_the_child() {
     if !privileged("--vfork forwarding") {
         return;
     }
+    let _host = Host::guard();
     let script = "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done";
     let mut child = nsclone()
         .args(["--vfork", "-q", "sh", "-c", script])
@@ -143,6 +148,7 @@ fn the_callers_ignored_signals_are_inherited_and_nothing_else() {
     if !privileged("ignored signals") {
         return;
     }
+    let _host = Host::guard();
     let launcher = env!("CARGO_BIN_EXE_nsclone");
     let show = "grep SigIgn /proc/self/status";
     // What a shell started from here ignores (std resets SIGPIPE for it).
@@ -197,6 +203,7 @@ fn the_announcement_comes_after_the_exec() {
     if !privileged("--vfork announcement") {
         return;
     }
+    let _host = Host::guard();
     let out = run(&["--vfork", "echo", "hi"]);
     assert_eq!(stdout(&out), "hi\n");
     let err = stderr(&out);
@@ -211,6 +218,7 @@ fn no_descriptor_of_the_launcher_reaches_the_command() {
     if !privileged("--vfork descriptors") {
         return;
     }
+    let _host = Host::guard();
     let list = "ls /proc/$$/fd";
     let direct = stdout(&Command::new("sh").args(["-c", list]).output().unwrap());
     let out = run(&["--vfork", "-q", "sh", "-c", list]);
@@ -222,6 +230,7 @@ fn strace_shows_a_vfork_style_clone_on_our_stack() {
     if !can_strace("--vfork strace") {
         return;
     }
+    let _host = Host::guard();
     let log = strace_launch(&["--vfork", "-q", "true"]);
     let clones: Vec<_> = log.lines().filter(|l| l.contains("clone(")).collect();
     assert_eq!(clones.len(), 1, "{log}");
@@ -273,6 +282,7 @@ fn the_library_gives_the_command_sigpipe_back() {
     if !privileged("SIGPIPE") {
         return;
     }
+    let _host = Host::guard();
     let dir = tempdir();
     let file = dir.path().join("sigign");
     let show = format!("grep SigIgn /proc/self/status > {}", file.display());
@@ -410,6 +420,7 @@ fn clock_offsets_reach_the_command() {
     if !privileged("--vfork --boottime") {
         return;
     }
+    let _host = Host::guard();
     let out = run(&[
         "--vfork",
         "-q",

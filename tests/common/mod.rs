@@ -255,11 +255,51 @@ pub fn wait(pid: i32) -> nsclone::WaitStatus {
 
 /// An environment of one variable, `PATH=path`, as execve takes it: the
 /// strings, and the NULL-terminated array of pointers into them.
-pub fn env_with_path(path: &str) -> (Vec<std::ffi::CString>, Vec<*const std::ffi::c_char>) {
+fn env_with_path(path: &str) -> (Vec<std::ffi::CString>, Vec<*const std::ffi::c_char>) {
     let strings = vec![std::ffi::CString::new(format!("PATH={path}")).unwrap()];
     let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
     ptrs.push(std::ptr::null());
     (strings, ptrs)
+}
+
+/// Run the child's real work on a stack of our own, in a new UTS
+/// namespace, sharing this process's memory until it execs
+/// (`CLONE_VM|CLONE_VFORK`): the namespace check, sethostname, the signal
+/// mask, and a PATH search for `argv` that fails twice before the exec.
+/// Returns how the child ended and how many bytes of its stack it used:
+/// mmap zero-filled the stack and we sleep until the child has exec'd, so
+/// what it wrote is what is no longer zero. The stack is unmapped before
+/// this returns.
+pub fn stack_used_by_the_child(argv: &[&[u8]]) -> (nsclone::WaitStatus, usize) {
+    use nsclone::arch::PAGE_SIZE;
+    use nsclone::namespace::{Namespace, NsId};
+    let stack = nsclone::stack::Stack::new().unwrap();
+    let (_env, envp) = env_with_path("/no/such/dir:/etc/passwd:/usr/bin:/bin");
+    let argv = nsclone::exec::Argv::owned(argv.iter().copied()).unwrap();
+    // SAFETY: `envp` is NULL-terminated and outlives the plan.
+    let mut plan = unsafe { nsclone::exec::ExecPlan::with_environment(&argv, envp.as_ptr()) };
+    let parent_uts = NsId::of_self(Namespace::Uts).unwrap();
+    let mut child = || {
+        // The same guard as the real child: never touch the host's name.
+        if NsId::of_self(Namespace::Uts) == Ok(parent_uts) {
+            return 99;
+        }
+        let _ = nsclone::sys::sethostname(b"deep");
+        let _ = nsclone::sys::sigprocmask(libc::SIG_SETMASK, nsclone::signal::SigSet::EMPTY);
+        plan.exec().exit_code()
+    };
+    let flags = libc::CLONE_NEWUTS | libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
+    // SAFETY: the closure only makes system calls; with CLONE_VFORK we sleep
+    // until it has exec'd, and it writes nothing we read but its stack.
+    let pid = unsafe { nsclone::clone::clone(flags as u64, &stack, &mut child) }.unwrap();
+    let status = wait(pid);
+    let low = stack.guard() as usize + PAGE_SIZE;
+    let usable = stack.top() as usize - low;
+    // SAFETY: the mapping is alive and readable above the guard page, and
+    // the child no longer runs on it.
+    let bytes = unsafe { std::slice::from_raw_parts(low as *const u8, usable) };
+    let used = usable - bytes.iter().take_while(|&&b| b == 0).count();
+    (status, used)
 }
 
 /// How long one launch may take before a test calls it hung: generous, so
@@ -356,7 +396,6 @@ pub const NOBODY: [&str; 3] = ["--reuid=65534", "--regid=65534", "--clear-groups
 
 /// Whether uid 65534 may create a user namespace here, asked of
 /// util-linux's unshare so that a broken nsclone cannot skip its own tests.
-/// (The same probe as tests/namespaces.rs.)
 pub fn unprivileged_user_namespaces() -> Result<(), &'static str> {
     static ANSWER: std::sync::OnceLock<Result<(), &'static str>> = std::sync::OnceLock::new();
     *ANSWER.get_or_init(|| {
@@ -393,6 +432,63 @@ pub fn executable_by_nobody(
     std::fs::copy(path, &copy).unwrap();
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
     (copy, Some(dir))
+}
+
+/// nsclone as uid and gid 65534, through setpriv, run from `/`, ready for
+/// arguments (no `--user` added). Keep the second value alive while it
+/// runs: a copy of the binary that 65534 can execute, if one was needed.
+pub fn nsclone_as_nobody() -> (Command, Option<tempfile::TempDir>) {
+    let (bin, copy) = executable_by_nobody(std::path::Path::new(env!("CARGO_BIN_EXE_nsclone")));
+    let mut command = Command::new("setpriv");
+    command.args(NOBODY).arg(bin).current_dir("/");
+    (command, copy)
+}
+
+/// Who runs nsclone, in the tests that run each case both ways.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who {
+    /// The test's own user: root, here and in CI.
+    Invoker,
+    /// uid and gid 65534 (`nobody`), through setpriv, with `--user` added,
+    /// which is how a user without privileges gets every other namespace.
+    Nobody,
+}
+
+/// nsclone as `who`, ready for arguments; for [`Who::Nobody`], `--user` is
+/// added (see [`nsclone_as_nobody`] for the second value).
+pub fn nsclone_as(who: Who) -> (Command, Option<tempfile::TempDir>) {
+    match who {
+        Who::Invoker => (nsclone(), None),
+        Who::Nobody => {
+            let (mut command, copy) = nsclone_as_nobody();
+            command.arg("--user");
+            (command, copy)
+        }
+    }
+}
+
+/// Whether `test` can run as `who`, saying loudly why not. Root is needed
+/// either way: setpriv switches users only for root.
+pub fn can_run(who: Who, test: &str) -> bool {
+    if !privileged(test) {
+        return false;
+    }
+    match (who, unprivileged_user_namespaces()) {
+        (Who::Nobody, Err(why)) => skip(&format!("{test} (as uid 65534)"), why),
+        _ => true,
+    }
+}
+
+/// Whom `test` can run as: both; only the invoker where the kernel refuses
+/// unprivileged user namespaces; no one without root (said loudly).
+pub fn who_can_run(test: &str) -> Vec<Who> {
+    if !privileged(test) {
+        return vec![];
+    }
+    [Who::Invoker, Who::Nobody]
+        .into_iter()
+        .filter(|&who| can_run(who, test))
+        .collect()
 }
 
 /// How a run ended, for messages: `exit N` or `killed by signal N`.
