@@ -140,7 +140,6 @@ fn split_call(text: &str) -> Option<(&str, &str, &str)> {
 struct Traced {
     role: String,
     calls: Vec<Call>,
-    lines: Vec<String>,
 }
 
 /// Parse nsclone's standard error: trace lines by process (keyed by the pid
@@ -160,7 +159,6 @@ fn parse_trace(stderr: &str) -> BTreeMap<i32, Traced> {
         let pid: i32 = pid.parse().expect("a pid");
         let proc = procs.entry(pid).or_default();
         proc.role = role.to_string();
-        proc.lines.push(line.to_string());
         let text = rest.split("  # ").next().unwrap();
         if let Some(resumed) = text.strip_prefix("<... ") {
             let (name, result) = resumed.split_once(" resumed> = ").expect(line);
