@@ -225,32 +225,17 @@ fn check_in(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
+/// Compare nsclone's trace, `stderr`, with strace's record in `dir`: the
+/// launcher's calls and the child's.
 fn compare(dir: &Path, stderr: &str) {
     let traced = parse_trace(stderr);
-    let (&launcher, first) = traced
-        .iter()
-        .find(|(_, p)| p.role == "launcher")
-        .unwrap_or_else(|| panic!("no launcher lines in:\n{stderr}"));
+    let first = launcher_is_as_strace_saw_it(dir, &traced, stderr);
     let clone = first
         .calls
         .iter()
         .find(|c| c.name == "clone")
         .expect("the launcher traced clone");
     let child: i32 = clone.result.parse().expect("clone returned a pid");
-
-    // The launcher: every call it made after the execve that started it,
-    // traced, in order, from the first to the last.
-    let made = parse_strace(&dir.join(format!("t.{launcher}")));
-    assert_eq!(
-        made[0].name, "execve",
-        "strace's first line is nsclone's exec"
-    );
-    let calls = &first.calls;
-    assert!(
-        *calls == made[1..],
-        "launcher:\n{}",
-        side_by_side(calls, &made[1..])
-    );
 
     // The child: every call from clone to exec. It calls itself by the pid
     // that clone returned, or 1 in a new PID namespace.
@@ -274,6 +259,30 @@ fn compare(dir: &Path, stderr: &str) {
     let made = parse_strace(&dir.join(format!("t.{child}")));
     let window = &made[..calls.len().min(made.len())];
     assert!(calls == window, "child:\n{}", side_by_side(calls, window));
+}
+
+/// The launcher: every call it made after the execve that started it,
+/// traced, in order, from the first to the last. Returns its trace.
+fn launcher_is_as_strace_saw_it<'a>(
+    dir: &Path,
+    traced: &'a BTreeMap<i32, Traced>,
+    stderr: &str,
+) -> &'a Traced {
+    let (&launcher, first) = traced
+        .iter()
+        .find(|(_, p)| p.role == "launcher")
+        .unwrap_or_else(|| panic!("no launcher lines in:\n{stderr}"));
+    let made = parse_strace(&dir.join(format!("t.{launcher}")));
+    assert_eq!(
+        made[0].name, "execve",
+        "strace's first line is nsclone's exec"
+    );
+    assert!(
+        first.calls == made[1..],
+        "launcher:\n{}",
+        side_by_side(&first.calls, &made[1..])
+    );
+    first
 }
 
 fn names(stderr: &[u8], role: &str) -> Vec<String> {
@@ -584,24 +593,9 @@ fn a_new_root_is_traced_bind_pivot_root_and_detach() {
     );
 }
 
-/// The launcher alone, for a run that clones no child (`--unkeep`): every
-/// call it made after the execve that started it, traced, in order.
+/// The launcher alone, for a run that clones no child (`--unkeep`).
 fn compare_launcher(dir: &Path, stderr: &str) {
-    let traced = parse_trace(stderr);
-    let (&launcher, first) = traced
-        .iter()
-        .find(|(_, p)| p.role == "launcher")
-        .unwrap_or_else(|| panic!("no launcher lines in:\n{stderr}"));
-    let made = parse_strace(&dir.join(format!("t.{launcher}")));
-    assert_eq!(
-        made[0].name, "execve",
-        "strace's first line is nsclone's exec"
-    );
-    assert!(
-        first.calls == made[1..],
-        "launcher:\n{}",
-        side_by_side(&first.calls, &made[1..])
-    );
+    launcher_is_as_strace_saw_it(dir, &parse_trace(stderr), stderr);
 }
 
 #[test]
