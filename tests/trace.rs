@@ -22,7 +22,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -348,9 +347,7 @@ fn a_script_without_shebang_is_traced_through_bin_sh() {
     }
     let _host = Host::guard();
     let dir = scratch("noshebang-script");
-    let script = dir.join("noshebang");
-    std::fs::write(&script, "exit 3\n").unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    common::executable(&dir, "noshebang", "exit 3\n");
     // strace runs in the scratch directory: a relative path keeps the
     // command line the same wherever the checkout lies (the trace cuts a
     // string after 96 bytes, strace shows a path in full).
