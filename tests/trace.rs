@@ -290,6 +290,21 @@ fn names(stderr: &[u8], role: &str) -> Vec<String> {
     proc.calls.iter().map(|c| c.name.clone()).collect()
 }
 
+/// Panic unless the calls `traced` (as [`names`] lists them) include every
+/// one of `expected`.
+fn assert_traced(traced: &[String], expected: &[&str]) {
+    for name in expected {
+        assert!(traced.iter().any(|n| n == name), "no {name} in {traced:?}");
+    }
+}
+
+/// Panic unless `text` contains every one of `parts`.
+fn assert_contains_all(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "no {part:?} in:\n{text}");
+    }
+}
+
 #[test]
 fn the_trace_of_true_is_what_strace_sees() {
     if !can_strace("the_trace_of_true_is_what_strace_sees") {
@@ -299,14 +314,13 @@ fn the_trace_of_true_is_what_strace_sees() {
     let out = check("true", &["--trace", "true"]);
     assert!(out.status.success(), "{out:?}");
     let launcher = names(&out.stderr, "launcher");
-    for expected in ["mmap", "mprotect", "clone", "munmap", "wait4", "exit_group"] {
-        assert!(launcher.contains(&expected.to_string()), "{launcher:?}");
-    }
+    assert_traced(
+        &launcher,
+        &["mmap", "mprotect", "clone", "munmap", "wait4", "exit_group"],
+    );
     let child = names(&out.stderr, "child");
     assert_eq!(child.last().unwrap(), "execve");
-    for expected in ["newfstatat", "sethostname", "rt_sigprocmask"] {
-        assert!(child.contains(&expected.to_string()), "{child:?}");
-    }
+    assert_traced(&child, &["newfstatat", "sethostname", "rt_sigprocmask"]);
 }
 
 #[test]
@@ -390,21 +404,21 @@ fn show_ns_asks_each_namespace_its_owner_and_parent() {
         .lines()
         .filter(|l| l.starts_with("launcher["))
         .collect();
-    let has = |part: &str| launcher.iter().any(|l| l.contains(part));
-    for part in [
-        "NS_GET_NSTYPE) = 268435456 (CLONE_NEWUSER)",
-        "NS_GET_NSTYPE) = 536870912 (CLONE_NEWPID)",
-        "NS_GET_USERNS) = ",
-        "NS_GET_USERNS) = -1 EPERM",
-        "NS_GET_PARENT) = ",
-        "NS_GET_OWNER_UID, [",
-        "fstat(",
-        "/ns/uts\", O_RDONLY|O_CLOEXEC) = ",
-        "/status\", O_RDONLY|O_CLOEXEC) = ",
-        "read(",
-    ] {
-        assert!(has(part), "no {part:?} in:\n{}", launcher.join("\n"));
-    }
+    assert_contains_all(
+        &launcher.join("\n"),
+        &[
+            "NS_GET_NSTYPE) = 268435456 (CLONE_NEWUSER)",
+            "NS_GET_NSTYPE) = 536870912 (CLONE_NEWPID)",
+            "NS_GET_USERNS) = ",
+            "NS_GET_USERNS) = -1 EPERM",
+            "NS_GET_PARENT) = ",
+            "NS_GET_OWNER_UID, [",
+            "fstat(",
+            "/ns/uts\", O_RDONLY|O_CLOEXEC) = ",
+            "/status\", O_RDONLY|O_CLOEXEC) = ",
+            "read(",
+        ],
+    );
 }
 
 #[test]
@@ -497,11 +511,11 @@ fn every_namespace_step_is_traced() {
     );
     assert!(out.status.success(), "{out:?}");
     let child = names(&out.stderr, "child");
-    for expected in ["prctl", "getppid", "ppoll", "mount", "socket", "ioctl"] {
-        assert!(child.contains(&expected.to_string()), "{child:?}");
-    }
-    let launcher = names(&out.stderr, "launcher");
-    assert!(launcher.contains(&"openat".to_string()), "{launcher:?}");
+    assert_traced(
+        &child,
+        &["prctl", "getppid", "ppoll", "mount", "socket", "ioctl"],
+    );
+    assert_traced(&names(&out.stderr, "launcher"), &["openat"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("child[1] "),
@@ -518,9 +532,7 @@ fn time_namespace_steps_are_traced() {
     let out = check("time", &["--trace", "-q", "--monotonic", "5", "true"]);
     assert!(out.status.success(), "{out:?}");
     let launcher = names(&out.stderr, "launcher");
-    for expected in ["unshare", "setns", "openat", "write"] {
-        assert!(launcher.contains(&expected.to_string()), "{launcher:?}");
-    }
+    assert_traced(&launcher, &["unshare", "setns", "openat", "write"]);
 }
 
 #[test]
@@ -567,19 +579,20 @@ fn a_new_root_is_traced_bind_pivot_root_and_detach() {
     let out = check_in(&dir, &["--trace", "-q", "--root", "root", "--pid", "true"]);
     assert!(out.status.success(), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for expected in [
-        "launcher[",
-        "newfstatat(AT_FDCWD, \"root\", {st_mode=S_IFDIR|",
-        "newfstatat(AT_FDCWD, \"root/proc\", {st_mode=S_IFDIR|",
-        "mount(\"root\", \"root\", NULL, MS_BIND|MS_REC, NULL) = 0",
-        "mount(\"proc\", \"root/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL) = 0",
-        "chdir(\"root\") = 0",
-        "pivot_root(\".\", \".\") = 0",
-        "umount2(\".\", MNT_DETACH) = 0",
-        "chdir(\"/\") = 0",
-    ] {
-        assert!(stderr.contains(expected), "no {expected:?} in:\n{stderr}");
-    }
+    assert_contains_all(
+        &stderr,
+        &[
+            "launcher[",
+            "newfstatat(AT_FDCWD, \"root\", {st_mode=S_IFDIR|",
+            "newfstatat(AT_FDCWD, \"root/proc\", {st_mode=S_IFDIR|",
+            "mount(\"root\", \"root\", NULL, MS_BIND|MS_REC, NULL) = 0",
+            "mount(\"proc\", \"root/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL) = 0",
+            "chdir(\"root\") = 0",
+            "pivot_root(\".\", \".\") = 0",
+            "umount2(\".\", MNT_DETACH) = 0",
+            "chdir(\"/\") = 0",
+        ],
+    );
     // In this order, before the exec, which finds `true` in the new root.
     let child = names(&out.stderr, "child");
     let at = |name: &str| child.iter().position(|n| n == name).unwrap();
@@ -633,27 +646,27 @@ fn keeping_joining_and_releasing_are_traced() {
     compare(&dirs[0], &err(&dirs[0]));
     compare(&dirs[1], &err(&dirs[1]));
     compare_launcher(&dirs[2], &err(&dirs[2]));
-    let keep = err(&dirs[0]);
-    for expected in [
-        "] openat(AT_FDCWD, \"/proc/",
-        "O_RDONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0444) = ",
-        "\", NULL, MS_BIND, NULL) = 0  # the bind mount is a reference",
-    ] {
-        assert!(keep.contains(expected), "{expected:?} in:\n{keep}");
-    }
-    let join = err(&dirs[1]);
-    for expected in [
-        "ioctl(3, NS_GET_NSTYPE) = ",
-        "setns(3, CLONE_NEWIPC) = 0",
-        "setns(5, CLONE_NEWUTS) = 0",
-        "# back to our own, now that the child is born",
-    ] {
-        assert!(join.contains(expected), "{expected:?} in:\n{join}");
-    }
-    let unkeep = err(&dirs[2]);
-    for expected in ["umount2(", ", MNT_DETACH) = 0", "unlinkat(AT_FDCWD, "] {
-        assert!(unkeep.contains(expected), "{expected:?} in:\n{unkeep}");
-    }
+    assert_contains_all(
+        &err(&dirs[0]),
+        &[
+            "] openat(AT_FDCWD, \"/proc/",
+            "O_RDONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0444) = ",
+            "\", NULL, MS_BIND, NULL) = 0  # the bind mount is a reference",
+        ],
+    );
+    assert_contains_all(
+        &err(&dirs[1]),
+        &[
+            "ioctl(3, NS_GET_NSTYPE) = ",
+            "setns(3, CLONE_NEWIPC) = 0",
+            "setns(5, CLONE_NEWUTS) = 0",
+            "# back to our own, now that the child is born",
+        ],
+    );
+    assert_contains_all(
+        &err(&dirs[2]),
+        &["umount2(", ", MNT_DETACH) = 0", "unlinkat(AT_FDCWD, "],
+    );
 }
 
 #[test]
@@ -687,12 +700,13 @@ fn joining_a_running_process_is_traced() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "target\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for expected in [
-        &format!("pidfd_open({pid}, 0) = 3"),
-        "setns(3, CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID) = 0",
-        "O_RDONLY|O_CLOEXEC|O_PATH|O_DIRECTORY) = ",
-        "fchdir(",
-    ] {
-        assert!(stderr.contains(expected), "{expected:?} in:\n{stderr}");
-    }
+    assert_contains_all(
+        &stderr,
+        &[
+            &format!("pidfd_open({pid}, 0) = 3"),
+            "setns(3, CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID) = 0",
+            "O_RDONLY|O_CLOEXEC|O_PATH|O_DIRECTORY) = ",
+            "fchdir(",
+        ],
+    );
 }
