@@ -174,6 +174,29 @@ fn toolchain_env() -> [(&'static str, std::ffi::OsString); 3] {
     ]
 }
 
+/// Start `command` with descriptors 0, 1 and 2 alone, as a terminal's
+/// shell starts: the docs show nsclone's descriptors by number
+/// (`setns(3, CLONE_NEWIPC)`), and one inherited from whatever started
+/// this test (`flock LOCK cargo test` leaves its lock open on 3) would
+/// shift them. (The same as in tests/trace.rs.)
+fn only_standard_descriptors(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: close_range(2) is async-signal-safe and touches no memory
+    // (called raw: glibc has a wrapper only since 2.34).
+    // CLOSE_RANGE_CLOEXEC leaves the descriptors open until the exec, so
+    // std's own pipe (close-on-exec already) keeps working.
+    unsafe {
+        command.pre_exec(|| {
+            let (first, last) = (3 as libc::c_uint, libc::c_uint::MAX);
+            let flags = libc::CLOSE_RANGE_CLOEXEC;
+            match libc::syscall(libc::SYS_close_range, first, last, flags) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        })
+    }
+}
+
 /// A shell session on a pseudo-terminal.
 struct Session {
     child: Child,
@@ -218,6 +241,7 @@ impl Session {
         for (var, value) in toolchain_env() {
             cmd.env(var, value);
         }
+        only_standard_descriptors(&mut cmd);
         let mut child = cmd.spawn().expect("unshare");
         let stdin = child.stdin.take().unwrap();
         let out = Arc::new(Mutex::new((Vec::new(), Instant::now(), false)));
