@@ -527,6 +527,18 @@ fn without_proc(test: &str, args: &[&str]) -> Option<Output> {
     ))
 }
 
+/// Panic unless `out` is a success that printed exactly `expected`.
+fn assert_printed(out: &Output, expected: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}: {}",
+        ending(out),
+        stderr(out)
+    );
+    assert_eq!(stdout(out), expected, "{}", stderr(out));
+}
+
 /// The child checks that its UTS namespace is new (before it sets the
 /// hostname) without /proc/self/ns.
 #[test]
@@ -535,14 +547,7 @@ fn without_proc_the_child_still_sets_its_own_hostname() {
     let Some(out) = without_proc("no /proc: hostname", &["-q", "hostname"]) else {
         return;
     };
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}: {}",
-        ending(&out),
-        stderr(&out)
-    );
-    assert_eq!(stdout(&out), "newhostname\n", "{}", stderr(&out));
+    assert_printed(&out, "newhostname\n");
 }
 
 /// --mount-proc needs no /proc before it: it mounts a fresh one.
@@ -553,14 +558,7 @@ fn without_proc_mount_proc_works() {
     let Some(out) = without_proc("no /proc: --mount-proc", &args) else {
         return;
     };
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}: {}",
-        ending(&out),
-        stderr(&out)
-    );
-    assert_eq!(stdout(&out), "1\n", "{}", stderr(&out));
+    assert_printed(&out, "1\n");
 }
 
 /// Id maps are written through /proc/PID/uid_map: without /proc, --user
