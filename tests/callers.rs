@@ -494,7 +494,7 @@ fn help_and_version_with_both_outputs_full_exit_1() {
 }
 
 // ---------------------------------------------------------------------------
-// 5. A mount namespace without /proc.
+// 4. A mount namespace without /proc.
 // ---------------------------------------------------------------------------
 
 /// Run `nsclone ARGS` inside `unshare -m --propagation private`, after
