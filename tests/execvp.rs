@@ -14,7 +14,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::ptr::null;
 
@@ -228,12 +228,10 @@ fn a_missing_file_is_diagnosed_where_the_child_looked() {
     assert!(!err.contains("interpreter"), "{err}");
 }
 
-/// Write `text` into `dir/name` with `mode`.
-fn file(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-    path
+/// Write `text` into `path` with `mode`.
+fn file(path: &Path, text: &str, mode: u32) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 /// A directory everyone may enter, removed when dropped.
@@ -257,12 +255,8 @@ fn eacces_for_another_user_names_the_missing_permission_not_noexec() {
     }
     let _host = Host::guard();
     let dir = open_dir();
-    let script = file(
-        dir.path(),
-        "only-root-may-run",
-        "#!/bin/sh\necho ran\n",
-        0o744,
-    );
+    let script = dir.path().join("only-root-may-run");
+    file(&script, "#!/bin/sh\necho ran\n", 0o744);
     let (bin, _copy) = executable_by_nobody(Path::new(NSCLONE));
     let out = run_within(
         Command::new("setpriv")
@@ -290,7 +284,8 @@ fn eacces_without_any_execute_bit_says_chmod() {
     }
     let _host = Host::guard();
     let dir = open_dir();
-    let script = file(dir.path(), "not-executable", "#!/bin/sh\necho ran\n", 0o644);
+    let script = dir.path().join("not-executable");
+    file(&script, "#!/bin/sh\necho ran\n", 0o644);
     let out = run_within(nsclone().arg("-q").arg(&script), "mode 0644");
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(126), "{}: {err}", ending(&out));
@@ -426,14 +421,8 @@ fn case() -> impl Strategy<Value = Case> {
 fn place(path: &Path, found: &Found) {
     let print_0 = "printf %s \"$0\"\n";
     match *found {
-        Found::Script(mode) => {
-            std::fs::write(path, format!("#!/bin/sh\n{print_0}")).unwrap();
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-        }
-        Found::NoMagic(mode) => {
-            std::fs::write(path, print_0).unwrap();
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-        }
+        Found::Script(mode) => file(path, &format!("#!/bin/sh\n{print_0}"), mode),
+        Found::NoMagic(mode) => file(path, print_0, mode),
         Found::Directory => std::fs::create_dir(path).unwrap(),
     }
 }
