@@ -27,10 +27,14 @@ use common::{
 
 const NSCLONE: &str = env!("CARGO_BIN_EXE_nsclone");
 
-/// nsclone's error: exactly one line, which is returned.
-fn one_line(out: &Output) -> String {
+/// nsclone could not execute the command: it ended with `code` (env(1)'s
+/// 126 or 127), and said so in exactly one line, naming `errno`; that line
+/// is returned.
+fn exec_failed(out: &Output, code: i32, errno: &str) -> String {
     let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{}: {err}", ending(out));
     assert_eq!(err.lines().count(), 1, "not one line: {err}");
+    assert!(err.contains(errno), "no {errno}: {err}");
     err
 }
 
@@ -71,17 +75,7 @@ fn an_explicit_path_through_a_file_is_enotdir_and_126() {
     let _host = Host::guard();
     for program in ["/bin/true/", "/etc/passwd/x"] {
         let out = run_within(nsclone().args(["-q", program]), program);
-        let err = stderr(&out);
-        assert_eq!(
-            out.status.code(),
-            Some(126),
-            "{program}: {}: {err}",
-            ending(&out)
-        );
-        assert!(
-            one_line(&out).contains("ENOTDIR (Not a directory)"),
-            "{program}: {err}"
-        );
+        exec_failed(&out, 126, "ENOTDIR (Not a directory)");
     }
 }
 
@@ -219,13 +213,8 @@ fn a_missing_file_is_diagnosed_where_the_child_looked() {
     let exe = format!("/proc/{}/exe", sleeper.0.id());
     let out = run_within(nsclone().args(["-q", "--mount-proc", &exe]), &exe);
     drop(sleeper);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(127), "{}: {err}", ending(&out));
-    assert!(
-        one_line(&out).contains("ENOENT (No such file or directory)"),
-        "{err}"
-    );
-    assert!(!err.contains("interpreter"), "{err}");
+    let line = exec_failed(&out, 127, "ENOENT (No such file or directory)");
+    assert!(!line.contains("interpreter"), "{line}");
 }
 
 /// Write `text` into `path` with `mode`.
@@ -267,13 +256,10 @@ fn eacces_for_another_user_names_the_missing_permission_not_noexec() {
             .current_dir("/"),
         test,
     );
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(126), "{}: {err}", ending(&out));
+    let line = exec_failed(&out, 126, "EACCES");
     assert!(out.stdout.is_empty(), "it ran: {}", stdout(&out));
-    let line = one_line(&out);
-    assert!(line.contains("EACCES"), "{err}");
-    assert!(line.contains("execute permission"), "{err}");
-    assert!(!line.contains("noexec"), "{err}");
+    assert!(line.contains("execute permission"), "{line}");
+    assert!(!line.contains("noexec"), "{line}");
 }
 
 /// Mode 0644: nobody may execute it; the message says how to allow it.
@@ -287,12 +273,9 @@ fn eacces_without_any_execute_bit_says_chmod() {
     let script = dir.path().join("not-executable");
     file(&script, "#!/bin/sh\necho ran\n", 0o644);
     let out = run_within(nsclone().arg("-q").arg(&script), "mode 0644");
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(126), "{}: {err}", ending(&out));
-    let line = one_line(&out);
-    assert!(line.contains("EACCES"), "{err}");
-    assert!(line.contains("chmod +x"), "{err}");
-    assert!(!line.contains("noexec"), "{err}");
+    let line = exec_failed(&out, 126, "EACCES");
+    assert!(line.contains("chmod +x"), "{line}");
+    assert!(!line.contains("noexec"), "{line}");
 }
 
 /// A real noexec mount (a tmpfs in a private mount namespace, so the
@@ -314,11 +297,8 @@ fn eacces_on_a_noexec_mount_names_noexec() {
             .arg(NSCLONE),
         "noexec tmpfs",
     );
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(126), "{}: {err}", ending(&out));
-    let line = one_line(&out);
-    assert!(line.contains("EACCES"), "{err}");
-    assert!(line.contains("noexec"), "{err}");
+    let line = exec_failed(&out, 126, "EACCES");
+    assert!(line.contains("noexec"), "{line}");
 }
 
 // ---------------------------------------------------------------------------
