@@ -419,6 +419,15 @@ struct Bash {
     dir: tempfile::TempDir,
 }
 
+impl Bash {
+    fn new(bash_completion: Option<PathBuf>) -> Bash {
+        Bash {
+            bash_completion,
+            dir: workdir(),
+        }
+    }
+}
+
 /// The bash-completion package's main script, where Debian installs it.
 const BASH_COMPLETION: &str = "/usr/share/bash-completion/bash_completion";
 
@@ -478,10 +487,7 @@ fn candidates(output: &Output, what: &str) -> Vec<String> {
 
 #[test]
 fn bash_completes_options_values_and_then_the_command_alone() {
-    let bash = Bash {
-        bash_completion: None,
-        dir: workdir(),
-    };
+    let bash = Bash::new(None);
     check_completions(&bash, "bash");
     // Without the bash-completion package: plain file names after the
     // command.
@@ -509,10 +515,7 @@ fn bash_with_bash_completion_completes_the_commands_own_options() {
         );
         return;
     }
-    let bash = Bash {
-        bash_completion: Some(BASH_COMPLETION.into()),
-        dir: workdir(),
-    };
+    let bash = Bash::new(Some(BASH_COMPLETION.into()));
     check_completions(&bash, "bash with bash-completion");
     // ls's own completion: its long options, read from `ls --help`.
     let ls = bash.complete("nsclone -q ls --col");
@@ -557,6 +560,15 @@ zpty -r -m z done '*<DONE>*'
 zpty -d z
 "#;
 
+impl Zsh {
+    fn new(fpath: PathBuf) -> Zsh {
+        Zsh {
+            fpath,
+            dir: workdir(),
+        }
+    }
+}
+
 impl Shell for Zsh {
     fn complete(&self, line: &str) -> Vec<String> {
         // A deadline, in case the terminal never shows a marker: zpty's
@@ -592,10 +604,7 @@ fn zsh_completes_options_values_and_then_the_command() {
         .output()
         .unwrap();
     assert!(check.status.success(), "zsh -n {ZSH}: {check:?}");
-    let zsh = Zsh {
-        fpath: repo().join("completions"),
-        dir: workdir(),
-    };
+    let zsh = Zsh::new(repo().join("completions"));
     check_completions(&zsh, "zsh");
 }
 
@@ -666,10 +675,7 @@ fn fish_completes_options_values_and_then_the_command() {
 #[test]
 fn every_signal_offered_for_kill_child_is_one_nsclone_takes() {
     let test = "every_signal_offered_for_kill_child_is_one_nsclone_takes";
-    let bash = Bash {
-        bash_completion: None,
-        dir: workdir(),
-    };
+    let bash = Bash::new(None);
     let expected = kill_child_signals(&bash);
     // kill -l's names for signals 1 to 31 (HUP to SYS), without SIG.
     assert_eq!(expected.len(), 31, "{expected:?}");
@@ -683,10 +689,7 @@ fn every_signal_offered_for_kill_child_is_one_nsclone_takes() {
     assert_eq!(bad.status.code(), Some(125));
 
     if have(test, "zsh", "zsh") {
-        let zsh = Zsh {
-            fpath: repo().join("completions"),
-            dir: workdir(),
-        };
+        let zsh = Zsh::new(repo().join("completions"));
         assert_eq!(kill_child_signals(&zsh), expected, "zsh");
     }
     if have(test, "fish", "fish") {
@@ -831,10 +834,7 @@ fn make_install_puts_each_file_in_its_place_and_uninstall_takes_them_all_away() 
         );
     }
     if have(test, "zsh", "zsh") {
-        let zsh = Zsh {
-            fpath: share.join("zsh/site-functions"),
-            dir: workdir(),
-        };
+        let zsh = Zsh::new(share.join("zsh/site-functions"));
         assert_eq!(zsh.complete("nsclone --ho"), ["--hostname"]);
     }
     if have(test, "fish", "fish") {
