@@ -279,6 +279,17 @@ fn the_manual_page_renders_without_warnings() {
     }
 }
 
+/// Panic unless `shell -n` reads the completion `file` without a syntax
+/// error.
+fn assert_parses(shell: &str, file: &str) {
+    let check = Command::new(shell)
+        .arg("-n")
+        .arg(repo().join(file))
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{shell} -n {file}: {check:?}");
+}
+
 /// A shell that completes nsclone's command lines: the candidates it offers
 /// for the last word of `line` (which may be empty, after a blank).
 trait Shell {
@@ -598,12 +609,7 @@ fn zsh_completes_options_values_and_then_the_command() {
     if !have(test, "zsh", "zsh") {
         return;
     }
-    let check = Command::new("zsh")
-        .arg("-n")
-        .arg(repo().join(ZSH))
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "zsh -n {ZSH}: {check:?}");
+    assert_parses("zsh", ZSH);
     let zsh = Zsh::new(repo().join("completions"));
     check_completions(&zsh, "zsh");
 }
@@ -663,12 +669,7 @@ fn fish_completes_options_values_and_then_the_command() {
     if !have(test, "fish", "fish") {
         return;
     }
-    let check = Command::new("fish")
-        .arg("-n")
-        .arg(repo().join(FISH))
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "fish -n {FISH}: {check:?}");
+    assert_parses("fish", FISH);
     check_completions(&Fish::new(repo().join("completions")), "fish");
 }
 
