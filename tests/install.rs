@@ -223,16 +223,29 @@ fn every_option_the_manual_page_and_the_completions_name_exists() {
     }
 }
 
+/// What `nsclone --version` prints: the version in Cargo.toml.
+const VERSION: &str = concat!("nsclone ", env!("CARGO_PKG_VERSION"), "\n");
+
+/// Panic unless `binary --version` prints [`VERSION`].
+fn assert_version(binary: &Path) {
+    let out = Command::new(binary).arg("--version").output().unwrap();
+    assert_eq!(
+        common::stdout(&out),
+        VERSION,
+        "{} --version",
+        binary.display()
+    );
+}
+
 #[test]
 fn the_manual_page_names_the_version_of_the_binary() {
-    let version = common::stdout(&common::run(&["--version"]));
-    assert_eq!(version, format!("nsclone {}\n", env!("CARGO_PKG_VERSION")));
+    assert_version(Path::new(env!("CARGO_BIN_EXE_nsclone")));
     let th = read(MAN_PAGE)
         .lines()
         .find(|l| l.starts_with(".TH "))
         .unwrap()
         .to_owned();
-    assert!(th.contains(&format!("\"{}\"", version.trim())), "{th}");
+    assert!(th.contains(&format!("\"{}\"", VERSION.trim())), "{th}");
 }
 
 /// Whether `tool` can be run here (found on PATH); if not, say so loudly.
@@ -793,14 +806,7 @@ fn make_install_puts_each_file_in_its_place_and_uninstall_takes_them_all_away() 
             "{name}"
         );
     }
-    let version = Command::new(root.join("usr/bin/nsclone"))
-        .arg("--version")
-        .output()
-        .unwrap();
-    assert_eq!(
-        common::stdout(&version),
-        format!("nsclone {}\n", env!("CARGO_PKG_VERSION"))
-    );
+    assert_version(&root.join("usr/bin/nsclone"));
 
     // The build is fresh now, so installing again runs no cargo: `sudo make
     // install` after a build as yourself does not build as root.
@@ -877,11 +883,7 @@ fn cargo_install_gives_a_binary_that_runs() {
         .unwrap();
     assert!(status.success(), "cargo install: {status:?}");
     let nsclone = root.path().join("bin/nsclone");
-    let version = Command::new(&nsclone).arg("--version").output().unwrap();
-    assert_eq!(
-        common::stdout(&version),
-        format!("nsclone {}\n", env!("CARGO_PKG_VERSION"))
-    );
+    assert_version(&nsclone);
 
     if !privileged(test) {
         return;
