@@ -464,24 +464,29 @@ fn rewrite(line: &str, mask: bool, with: &mut dyn FnMut(&'static str, &str) -> S
     line = mask_runs(&line, "", 9, |c| c.is_ascii_digit(), &mut |v| {
         with("INODE", v)
     });
-    line = mask_after(&line, "pipe:[", mask, &mut |v| with("INODE", v));
+    let digit = |c: char| c.is_ascii_digit();
+    line = mask_after(&line, "pipe:[", digit, mask, &mut |v| with("INODE", v));
     let device = |c: char| c.is_ascii_digit() || c == ':';
-    line = mask_run_after(&line, "device ", device, &mut |v| with("DEV", v));
+    line = mask_after(&line, "device ", device, false, &mut |v| with("DEV", v));
     let makedev = |c: char| c.is_ascii_hexdigit() || ", x".contains(c);
-    line = mask_run_after(&line, "makedev(", makedev, &mut |v| with("DEV", v));
+    line = mask_after(&line, "makedev(", makedev, false, &mut |v| with("DEV", v));
     if mask {
         line = mask_decimals(&line);
     }
     for context in PID_CONTEXTS {
-        line = mask_after(&line, context, mask, &mut |v| with("PID", v));
+        line = mask_after(&line, context, digit, mask, &mut |v| with("PID", v));
     }
     if line.contains("clone(") || line.contains("wait4(") || line.contains("getpid(") {
-        line = mask_after(&line, ") = ", mask, &mut |v| with("PID", v));
+        line = mask_after(&line, ") = ", digit, mask, &mut |v| with("PID", v));
     }
-    line = mask_after(&line, "clone resumed> = ", mask, &mut |v| with("PID", v));
+    line = mask_after(&line, "clone resumed> = ", digit, mask, &mut |v| {
+        with("PID", v)
+    });
     // A clock's reading (a refused offset names it): the uptime of the day.
     if mask {
-        line = mask_after(&line, "clock reads ", false, &mut |_| "N".to_string());
+        line = mask_after(&line, "clock reads ", digit, false, &mut |_| {
+            "N".to_string()
+        });
     }
     line
 }
@@ -576,12 +581,14 @@ fn next_value(v: &str) -> String {
     }
 }
 
-/// Replace the digits that follow `context` with what `with` makes of
-/// them, and, with `drop_blanks`, drop the blanks before them (strace pads
-/// pids: `[pid  4712]`).
+/// Replace the run of characters matching `is` that follows `context`
+/// (digits, or a device number: `0:4`), after any blanks, with what `with`
+/// makes of it; with `drop_blanks`, drop those blanks (strace pads pids:
+/// `[pid  4712]`).
 fn mask_after(
     line: &str,
     context: &str,
+    is: fn(char) -> bool,
     drop_blanks: bool,
     with: &mut dyn FnMut(&str) -> String,
 ) -> String {
@@ -591,41 +598,14 @@ fn mask_after(
         let end = at + context.len();
         out.push_str(&rest[..end]);
         rest = &rest[end..];
-        let number = rest.trim_start_matches(' ');
-        let digits = number.len()
-            - number
-                .trim_start_matches(|c: char| c.is_ascii_digit())
-                .len();
-        if digits > 0 {
-            if !drop_blanks {
-                out.push_str(&rest[..rest.len() - number.len()]);
-            }
-            out.push_str(&with(&number[..digits]));
-            rest = &number[digits..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Replace the run of characters matching `is` that follows `context`
-/// (a device number: `0:4`) with what `with` makes of it.
-fn mask_run_after(
-    line: &str,
-    context: &str,
-    is: fn(char) -> bool,
-    with: &mut dyn FnMut(&str) -> String,
-) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(at) = rest.find(context) {
-        let end = at + context.len();
-        out.push_str(&rest[..end]);
-        rest = &rest[end..];
-        let len = rest.len() - rest.trim_start_matches(is).len();
+        let run = rest.trim_start_matches(' ');
+        let len = run.len() - run.trim_start_matches(is).len();
         if len > 0 {
-            out.push_str(&with(&rest[..len]));
-            rest = &rest[len..];
+            if !drop_blanks {
+                out.push_str(&rest[..rest.len() - run.len()]);
+            }
+            out.push_str(&with(&run[..len]));
+            rest = &run[len..];
         }
     }
     out.push_str(rest);
