@@ -1028,6 +1028,11 @@ fn mask(line: &str) -> String {
     Masker::default().mask(line)
 }
 
+/// Lines as the parser and the comparison hold them.
+fn lines(text: &[&str]) -> Vec<String> {
+    text.iter().map(|l| l.to_string()).collect()
+}
+
 #[test]
 fn masking_keeps_what_matters() {
     assert_eq!(
@@ -1100,7 +1105,6 @@ fn equal_values_stay_equal_and_different_ones_different() {
 
 #[test]
 fn overwriting_keeps_the_numbers_of_the_docs() {
-    let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let expected = lines(&[
         "launcher[100] clone(child_stack=0x7f0000001000, flags=CLONE_NEWUTS|SIGCHLD) = 101",
         "uts:[4026532180]",
@@ -1130,7 +1134,6 @@ fn overwriting_keeps_the_numbers_of_the_docs() {
 
 #[test]
 fn strace_lines_are_compared_whatever_the_scheduling() {
-    let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let calm = lines(&[
         "clone(child_stack=0x1, flags=SIGCHLD) = 7",
         "[pid     7] mount(\"proc\", \"/proc\", \"proc\", 0, NULL) = 0",
@@ -1161,7 +1164,6 @@ fn wildcards() {
     assert!(line_matches("a[..]b[..]c", "a-x-b-y-c"));
     assert!(!line_matches("a[..]b", "a-x-c"));
     assert!(line_matches("exact", "exact") && !line_matches("exact", "exact!"));
-    let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert!(lines_match(
         &lines(&["a", "...", "z"]),
         &lines(&["a", "b", "c", "z"])
