@@ -484,6 +484,7 @@ fn glibc_execvp(path: &[u8], cwd: &Path, out: &Path) -> Outcome {
     let mut fds = [0; 2];
     // SAFETY: pipe2 fills both descriptors, which we then own.
     assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both are fresh descriptors nobody else owns.
     let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // SAFETY: the child makes only async-signal-safe calls (execvp walks
     // PATH on its stack, with no allocation) and leaves with _exit.
