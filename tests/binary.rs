@@ -15,7 +15,7 @@ use common::{can_strace, skip};
 
 const NSCLONE: &str = env!("CARGO_BIN_EXE_nsclone");
 
-/// A little-endian integer of `N` bytes at `at`.
+/// The little-endian integer of `n` bytes at `at` in `bytes`.
 fn le(bytes: &[u8], at: usize, n: usize) -> u64 {
     bytes[at..at + n]
         .iter()

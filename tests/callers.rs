@@ -330,6 +330,24 @@ fn a_long_traced_search_with_stderr_closed_finishes() {
 // 3. nsclone's own output never changes its exit status, and never aborts.
 // ---------------------------------------------------------------------------
 
+/// Run `command` as [`run_within`] does, but with stdout and stderr as
+/// given.
+fn run_within_to(
+    command: &mut Command,
+    stdout: impl Into<Stdio>,
+    stderr: impl Into<Stdio>,
+    what: &str,
+) -> Output {
+    let child = command
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    finish_within(child, what)
+}
+
 /// Command lines and the exit status each must end with, whatever becomes
 /// of what nsclone writes.
 const OWN_OUTPUT_CASES: [(&[&str], i32); 8] = [
@@ -354,18 +372,12 @@ fn own_output_cases(
 ) -> Vec<String> {
     failures(&OWN_OUTPUT_CASES, |&(args, expected)| {
         let mut command = nsclone();
-        command
-            .args(args)
-            .env("PATH", PATH)
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(make_stderr());
+        command.args(args).env("PATH", PATH);
         if ignore_sigpipe {
             sigpipe_ignored(&mut command);
         }
-        let child = command.spawn().unwrap();
-        let out = finish_within(child, &format!("{what}: nsclone {args:?}"));
+        let what = format!("{what}: nsclone {args:?}");
+        let out = run_within_to(&mut command, Stdio::piped(), make_stderr(), &what);
         if out.status.code() != Some(expected) {
             return Err(format!("{}, expected exit {expected}", ending(&out)));
         }
@@ -453,14 +465,8 @@ fn own_messages_to_a_broken_pipe_never_change_the_exit_status() {
 #[test]
 fn help_and_version_to_a_full_disk_say_write_error_and_exit_1() {
     let failed = failures(&["--help", "-V"], |&option| {
-        let mut command = nsclone();
-        command
-            .arg(option)
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(dev_full())
-            .stderr(Stdio::piped());
-        let out = finish_within(command.spawn().unwrap(), &format!("{option} >/dev/full"));
+        let what = format!("{option} >/dev/full");
+        let out = run_within_to(nsclone().arg(option), dev_full(), Stdio::piped(), &what);
         let err = stderr(&out);
         if out.status.code() != Some(1) {
             return Err(format!("{}, expected exit 1; stderr: {err}", ending(&out)));
@@ -477,15 +483,8 @@ fn help_and_version_to_a_full_disk_say_write_error_and_exit_1() {
 #[test]
 fn help_and_version_with_both_outputs_full_exit_1() {
     let failed = failures(&["--help", "-V"], |&option| {
-        let mut command = nsclone();
-        command
-            .arg(option)
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(dev_full())
-            .stderr(dev_full());
         let what = format!("{option} >/dev/full 2>/dev/full");
-        let out = finish_within(command.spawn().unwrap(), &what);
+        let out = run_within_to(nsclone().arg(option), dev_full(), dev_full(), &what);
         match out.status.code() {
             Some(1) => Ok(()),
             _ => Err(format!("{}, expected exit 1", ending(&out))),
@@ -495,7 +494,7 @@ fn help_and_version_with_both_outputs_full_exit_1() {
 }
 
 // ---------------------------------------------------------------------------
-// 5. A mount namespace without /proc.
+// 4. A mount namespace without /proc.
 // ---------------------------------------------------------------------------
 
 /// Run `nsclone ARGS` inside `unshare -m --propagation private`, after
@@ -527,6 +526,18 @@ fn without_proc(test: &str, args: &[&str]) -> Option<Output> {
     ))
 }
 
+/// Panic unless `out` is a success that printed exactly `expected`.
+fn assert_printed(out: &Output, expected: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}: {}",
+        ending(out),
+        stderr(out)
+    );
+    assert_eq!(stdout(out), expected, "{}", stderr(out));
+}
+
 /// The child checks that its UTS namespace is new (before it sets the
 /// hostname) without /proc/self/ns.
 #[test]
@@ -535,14 +546,7 @@ fn without_proc_the_child_still_sets_its_own_hostname() {
     let Some(out) = without_proc("no /proc: hostname", &["-q", "hostname"]) else {
         return;
     };
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}: {}",
-        ending(&out),
-        stderr(&out)
-    );
-    assert_eq!(stdout(&out), "newhostname\n", "{}", stderr(&out));
+    assert_printed(&out, "newhostname\n");
 }
 
 /// --mount-proc needs no /proc before it: it mounts a fresh one.
@@ -553,14 +557,7 @@ fn without_proc_mount_proc_works() {
     let Some(out) = without_proc("no /proc: --mount-proc", &args) else {
         return;
     };
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}: {}",
-        ending(&out),
-        stderr(&out)
-    );
-    assert_eq!(stdout(&out), "1\n", "{}", stderr(&out));
+    assert_printed(&out, "1\n");
 }
 
 /// Id maps are written through /proc/PID/uid_map: without /proc, --user

@@ -174,6 +174,29 @@ fn toolchain_env() -> [(&'static str, std::ffi::OsString); 3] {
     ]
 }
 
+/// Start `command` with descriptors 0, 1 and 2 alone, as a terminal's
+/// shell starts: the docs show nsclone's descriptors by number
+/// (`setns(3, CLONE_NEWIPC)`), and one inherited from whatever started
+/// this test (`flock LOCK cargo test` leaves its lock open on 3) would
+/// shift them. (The same as in tests/trace.rs.)
+fn only_standard_descriptors(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: close_range(2) is async-signal-safe and touches no memory
+    // (called raw: glibc has a wrapper only since 2.34).
+    // CLOSE_RANGE_CLOEXEC leaves the descriptors open until the exec, so
+    // std's own pipe (close-on-exec already) keeps working.
+    unsafe {
+        command.pre_exec(|| {
+            let (first, last) = (3 as libc::c_uint, libc::c_uint::MAX);
+            let flags = libc::CLOSE_RANGE_CLOEXEC;
+            match libc::syscall(libc::SYS_close_range, first, last, flags) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        })
+    }
+}
+
 /// A shell session on a pseudo-terminal.
 struct Session {
     child: Child,
@@ -218,6 +241,7 @@ impl Session {
         for (var, value) in toolchain_env() {
             cmd.env(var, value);
         }
+        only_standard_descriptors(&mut cmd);
         let mut child = cmd.spawn().expect("unshare");
         let stdin = child.stdin.take().unwrap();
         let out = Arc::new(Mutex::new((Vec::new(), Instant::now(), false)));
@@ -440,24 +464,29 @@ fn rewrite(line: &str, mask: bool, with: &mut dyn FnMut(&'static str, &str) -> S
     line = mask_runs(&line, "", 9, |c| c.is_ascii_digit(), &mut |v| {
         with("INODE", v)
     });
-    line = mask_after(&line, "pipe:[", mask, &mut |v| with("INODE", v));
+    let digit = |c: char| c.is_ascii_digit();
+    line = mask_after(&line, "pipe:[", digit, mask, &mut |v| with("INODE", v));
     let device = |c: char| c.is_ascii_digit() || c == ':';
-    line = mask_run_after(&line, "device ", device, &mut |v| with("DEV", v));
+    line = mask_after(&line, "device ", device, false, &mut |v| with("DEV", v));
     let makedev = |c: char| c.is_ascii_hexdigit() || ", x".contains(c);
-    line = mask_run_after(&line, "makedev(", makedev, &mut |v| with("DEV", v));
+    line = mask_after(&line, "makedev(", makedev, false, &mut |v| with("DEV", v));
     if mask {
         line = mask_decimals(&line);
     }
     for context in PID_CONTEXTS {
-        line = mask_after(&line, context, mask, &mut |v| with("PID", v));
+        line = mask_after(&line, context, digit, mask, &mut |v| with("PID", v));
     }
     if line.contains("clone(") || line.contains("wait4(") || line.contains("getpid(") {
-        line = mask_after(&line, ") = ", mask, &mut |v| with("PID", v));
+        line = mask_after(&line, ") = ", digit, mask, &mut |v| with("PID", v));
     }
-    line = mask_after(&line, "clone resumed> = ", mask, &mut |v| with("PID", v));
+    line = mask_after(&line, "clone resumed> = ", digit, mask, &mut |v| {
+        with("PID", v)
+    });
     // A clock's reading (a refused offset names it): the uptime of the day.
     if mask {
-        line = mask_after(&line, "clock reads ", false, &mut |_| "N".to_string());
+        line = mask_after(&line, "clock reads ", digit, false, &mut |_| {
+            "N".to_string()
+        });
     }
     line
 }
@@ -552,12 +581,14 @@ fn next_value(v: &str) -> String {
     }
 }
 
-/// Replace the digits that follow `context` with what `with` makes of
-/// them, and, with `drop_blanks`, drop the blanks before them (strace pads
-/// pids: `[pid  4712]`).
+/// Replace the run of characters matching `is` that follows `context`
+/// (digits, or a device number: `0:4`), after any blanks, with what `with`
+/// makes of it; with `drop_blanks`, drop those blanks (strace pads pids:
+/// `[pid  4712]`).
 fn mask_after(
     line: &str,
     context: &str,
+    is: fn(char) -> bool,
     drop_blanks: bool,
     with: &mut dyn FnMut(&str) -> String,
 ) -> String {
@@ -567,41 +598,14 @@ fn mask_after(
         let end = at + context.len();
         out.push_str(&rest[..end]);
         rest = &rest[end..];
-        let number = rest.trim_start_matches(' ');
-        let digits = number.len()
-            - number
-                .trim_start_matches(|c: char| c.is_ascii_digit())
-                .len();
-        if digits > 0 {
-            if !drop_blanks {
-                out.push_str(&rest[..rest.len() - number.len()]);
-            }
-            out.push_str(&with(&number[..digits]));
-            rest = &number[digits..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Replace the run of characters matching `is` that follows `context`
-/// (a device number: `0:4`) with what `with` makes of it.
-fn mask_run_after(
-    line: &str,
-    context: &str,
-    is: fn(char) -> bool,
-    with: &mut dyn FnMut(&str) -> String,
-) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(at) = rest.find(context) {
-        let end = at + context.len();
-        out.push_str(&rest[..end]);
-        rest = &rest[end..];
-        let len = rest.len() - rest.trim_start_matches(is).len();
+        let run = rest.trim_start_matches(' ');
+        let len = run.len() - run.trim_start_matches(is).len();
         if len > 0 {
-            out.push_str(&with(&rest[..len]));
-            rest = &rest[len..];
+            if !drop_blanks {
+                out.push_str(&rest[..rest.len() - run.len()]);
+            }
+            out.push_str(&with(&run[..len]));
+            rest = &run[len..];
         }
     }
     out.push_str(rest);
@@ -1024,6 +1028,11 @@ fn mask(line: &str) -> String {
     Masker::default().mask(line)
 }
 
+/// Lines as the parser and the comparison hold them.
+fn lines(text: &[&str]) -> Vec<String> {
+    text.iter().map(|l| l.to_string()).collect()
+}
+
 #[test]
 fn masking_keeps_what_matters() {
     assert_eq!(
@@ -1096,7 +1105,6 @@ fn equal_values_stay_equal_and_different_ones_different() {
 
 #[test]
 fn overwriting_keeps_the_numbers_of_the_docs() {
-    let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let expected = lines(&[
         "launcher[100] clone(child_stack=0x7f0000001000, flags=CLONE_NEWUTS|SIGCHLD) = 101",
         "uts:[4026532180]",
@@ -1126,7 +1134,6 @@ fn overwriting_keeps_the_numbers_of_the_docs() {
 
 #[test]
 fn strace_lines_are_compared_whatever_the_scheduling() {
-    let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let calm = lines(&[
         "clone(child_stack=0x1, flags=SIGCHLD) = 7",
         "[pid     7] mount(\"proc\", \"/proc\", \"proc\", 0, NULL) = 0",
@@ -1157,7 +1164,6 @@ fn wildcards() {
     assert!(line_matches("a[..]b[..]c", "a-x-b-y-c"));
     assert!(!line_matches("a[..]b", "a-x-c"));
     assert!(line_matches("exact", "exact") && !line_matches("exact", "exact!"));
-    let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert!(lines_match(
         &lines(&["a", "...", "z"]),
         &lines(&["a", "b", "c", "z"])

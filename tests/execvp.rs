@@ -14,7 +14,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::ptr::null;
 
@@ -27,10 +27,14 @@ use common::{
 
 const NSCLONE: &str = env!("CARGO_BIN_EXE_nsclone");
 
-/// nsclone's error: exactly one line, which is returned.
-fn one_line(out: &Output) -> String {
+/// nsclone could not execute the command: it ended with `code` (env(1)'s
+/// 126 or 127), and said so in exactly one line, naming `errno`; that line
+/// is returned.
+fn exec_failed(out: &Output, code: i32, errno: &str) -> String {
     let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{}: {err}", ending(out));
     assert_eq!(err.lines().count(), 1, "not one line: {err}");
+    assert!(err.contains(errno), "no {errno}: {err}");
     err
 }
 
@@ -71,17 +75,7 @@ fn an_explicit_path_through_a_file_is_enotdir_and_126() {
     let _host = Host::guard();
     for program in ["/bin/true/", "/etc/passwd/x"] {
         let out = run_within(nsclone().args(["-q", program]), program);
-        let err = stderr(&out);
-        assert_eq!(
-            out.status.code(),
-            Some(126),
-            "{program}: {}: {err}",
-            ending(&out)
-        );
-        assert!(
-            one_line(&out).contains("ENOTDIR (Not a directory)"),
-            "{program}: {err}"
-        );
+        exec_failed(&out, 126, "ENOTDIR (Not a directory)");
     }
 }
 
@@ -219,21 +213,14 @@ fn a_missing_file_is_diagnosed_where_the_child_looked() {
     let exe = format!("/proc/{}/exe", sleeper.0.id());
     let out = run_within(nsclone().args(["-q", "--mount-proc", &exe]), &exe);
     drop(sleeper);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(127), "{}: {err}", ending(&out));
-    assert!(
-        one_line(&out).contains("ENOENT (No such file or directory)"),
-        "{err}"
-    );
-    assert!(!err.contains("interpreter"), "{err}");
+    let line = exec_failed(&out, 127, "ENOENT (No such file or directory)");
+    assert!(!line.contains("interpreter"), "{line}");
 }
 
-/// Write `text` into `dir/name` with `mode`.
-fn file(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-    path
+/// Write `text` into `path` with `mode`.
+fn file(path: &Path, text: &str, mode: u32) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 /// A directory everyone may enter, removed when dropped.
@@ -257,12 +244,8 @@ fn eacces_for_another_user_names_the_missing_permission_not_noexec() {
     }
     let _host = Host::guard();
     let dir = open_dir();
-    let script = file(
-        dir.path(),
-        "only-root-may-run",
-        "#!/bin/sh\necho ran\n",
-        0o744,
-    );
+    let script = dir.path().join("only-root-may-run");
+    file(&script, "#!/bin/sh\necho ran\n", 0o744);
     let (bin, _copy) = executable_by_nobody(Path::new(NSCLONE));
     let out = run_within(
         Command::new("setpriv")
@@ -273,13 +256,10 @@ fn eacces_for_another_user_names_the_missing_permission_not_noexec() {
             .current_dir("/"),
         test,
     );
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(126), "{}: {err}", ending(&out));
+    let line = exec_failed(&out, 126, "EACCES");
     assert!(out.stdout.is_empty(), "it ran: {}", stdout(&out));
-    let line = one_line(&out);
-    assert!(line.contains("EACCES"), "{err}");
-    assert!(line.contains("execute permission"), "{err}");
-    assert!(!line.contains("noexec"), "{err}");
+    assert!(line.contains("execute permission"), "{line}");
+    assert!(!line.contains("noexec"), "{line}");
 }
 
 /// Mode 0644: nobody may execute it; the message says how to allow it.
@@ -290,14 +270,12 @@ fn eacces_without_any_execute_bit_says_chmod() {
     }
     let _host = Host::guard();
     let dir = open_dir();
-    let script = file(dir.path(), "not-executable", "#!/bin/sh\necho ran\n", 0o644);
+    let script = dir.path().join("not-executable");
+    file(&script, "#!/bin/sh\necho ran\n", 0o644);
     let out = run_within(nsclone().arg("-q").arg(&script), "mode 0644");
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(126), "{}: {err}", ending(&out));
-    let line = one_line(&out);
-    assert!(line.contains("EACCES"), "{err}");
-    assert!(line.contains("chmod +x"), "{err}");
-    assert!(!line.contains("noexec"), "{err}");
+    let line = exec_failed(&out, 126, "EACCES");
+    assert!(line.contains("chmod +x"), "{line}");
+    assert!(!line.contains("noexec"), "{line}");
 }
 
 /// A real noexec mount (a tmpfs in a private mount namespace, so the
@@ -319,11 +297,8 @@ fn eacces_on_a_noexec_mount_names_noexec() {
             .arg(NSCLONE),
         "noexec tmpfs",
     );
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(126), "{}: {err}", ending(&out));
-    let line = one_line(&out);
-    assert!(line.contains("EACCES"), "{err}");
-    assert!(line.contains("noexec"), "{err}");
+    let line = exec_failed(&out, 126, "EACCES");
+    assert!(line.contains("noexec"), "{line}");
 }
 
 // ---------------------------------------------------------------------------
@@ -426,14 +401,8 @@ fn case() -> impl Strategy<Value = Case> {
 fn place(path: &Path, found: &Found) {
     let print_0 = "printf %s \"$0\"\n";
     match *found {
-        Found::Script(mode) => {
-            std::fs::write(path, format!("#!/bin/sh\n{print_0}")).unwrap();
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-        }
-        Found::NoMagic(mode) => {
-            std::fs::write(path, print_0).unwrap();
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-        }
+        Found::Script(mode) => file(path, &format!("#!/bin/sh\n{print_0}"), mode),
+        Found::NoMagic(mode) => file(path, print_0, mode),
         Found::Directory => std::fs::create_dir(path).unwrap(),
     }
 }
@@ -515,6 +484,7 @@ fn glibc_execvp(path: &[u8], cwd: &Path, out: &Path) -> Outcome {
     let mut fds = [0; 2];
     // SAFETY: pipe2 fills both descriptors, which we then own.
     assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both are fresh descriptors nobody else owns.
     let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // SAFETY: the child makes only async-signal-safe calls (execvp walks
     // PATH on its stack, with no allocation) and leaves with _exit.

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 
 use nsclone::exec::{Argv, DEFAULT_PATH, NAME_MAX, candidates};
 
-use common::{Host, nsclone, privileged, soak};
+use common::{Host, clock_secs, nsclone, privileged, soak};
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> + Clone {
     // Mostly path-like bytes, so that slashes, colons and NULs are common.
@@ -83,17 +83,6 @@ proptest! {
     }
 }
 
-/// A clock's value in whole seconds, as this process reads it.
-fn clock(id: libc::clockid_t) -> i64 {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime fills the timespec.
-    assert_eq!(unsafe { libc::clock_gettime(id, &mut now) }, 0);
-    now.tv_sec
-}
-
 /// `--NAME=SECS` with SECS within a few seconds of `-value`: an offset that
 /// brings the clock that reads `value` to about zero, on either side.
 fn offset_near_minus(name: &'static str, value: i64) -> impl Strategy<Value = Vec<Vec<u8>>> {
@@ -107,7 +96,10 @@ fn offset_near_minus(name: &'static str, value: i64) -> impl Strategy<Value = Ve
 /// offsets that would make a clock negative come up however long this
 /// machine has been up.
 fn command_line() -> impl Strategy<Value = Vec<Vec<u8>>> {
-    let (monotonic, boottime) = (clock(libc::CLOCK_MONOTONIC), clock(libc::CLOCK_BOOTTIME));
+    let (monotonic, boottime) = (
+        clock_secs(libc::CLOCK_MONOTONIC),
+        clock_secs(libc::CLOCK_BOOTTIME),
+    );
     let option = prop_oneof![
         bytes(70).prop_map(|v| vec![b"-H".to_vec(), v]),
         bytes(70).prop_map(|v| vec![[&b"--hostname="[..], &v[..]].concat()]),

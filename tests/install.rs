@@ -223,16 +223,29 @@ fn every_option_the_manual_page_and_the_completions_name_exists() {
     }
 }
 
+/// What `nsclone --version` prints: the version in Cargo.toml.
+const VERSION: &str = concat!("nsclone ", env!("CARGO_PKG_VERSION"), "\n");
+
+/// Panic unless `binary --version` prints [`VERSION`].
+fn assert_version(binary: &Path) {
+    let out = Command::new(binary).arg("--version").output().unwrap();
+    assert_eq!(
+        common::stdout(&out),
+        VERSION,
+        "{} --version",
+        binary.display()
+    );
+}
+
 #[test]
 fn the_manual_page_names_the_version_of_the_binary() {
-    let version = common::stdout(&common::run(&["--version"]));
-    assert_eq!(version, format!("nsclone {}\n", env!("CARGO_PKG_VERSION")));
+    assert_version(Path::new(env!("CARGO_BIN_EXE_nsclone")));
     let th = read(MAN_PAGE)
         .lines()
         .find(|l| l.starts_with(".TH "))
         .unwrap()
         .to_owned();
-    assert!(th.contains(&format!("\"{}\"", version.trim())), "{th}");
+    assert!(th.contains(&format!("\"{}\"", VERSION.trim())), "{th}");
 }
 
 /// Whether `tool` can be run here (found on PATH); if not, say so loudly.
@@ -277,6 +290,17 @@ fn the_manual_page_renders_without_warnings() {
             "groff -ww:\n{said}"
         );
     }
+}
+
+/// Panic unless `shell -n` reads the completion `file` without a syntax
+/// error.
+fn assert_parses(shell: &str, file: &str) {
+    let check = Command::new(shell)
+        .arg("-n")
+        .arg(repo().join(file))
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{shell} -n {file}: {check:?}");
 }
 
 /// A shell that completes nsclone's command lines: the candidates it offers
@@ -419,6 +443,15 @@ struct Bash {
     dir: tempfile::TempDir,
 }
 
+impl Bash {
+    fn new(bash_completion: Option<PathBuf>) -> Bash {
+        Bash {
+            bash_completion,
+            dir: workdir(),
+        }
+    }
+}
+
 /// The bash-completion package's main script, where Debian installs it.
 const BASH_COMPLETION: &str = "/usr/share/bash-completion/bash_completion";
 
@@ -478,10 +511,7 @@ fn candidates(output: &Output, what: &str) -> Vec<String> {
 
 #[test]
 fn bash_completes_options_values_and_then_the_command_alone() {
-    let bash = Bash {
-        bash_completion: None,
-        dir: workdir(),
-    };
+    let bash = Bash::new(None);
     check_completions(&bash, "bash");
     // Without the bash-completion package: plain file names after the
     // command.
@@ -509,10 +539,7 @@ fn bash_with_bash_completion_completes_the_commands_own_options() {
         );
         return;
     }
-    let bash = Bash {
-        bash_completion: Some(BASH_COMPLETION.into()),
-        dir: workdir(),
-    };
+    let bash = Bash::new(Some(BASH_COMPLETION.into()));
     check_completions(&bash, "bash with bash-completion");
     // ls's own completion: its long options, read from `ls --help`.
     let ls = bash.complete("nsclone -q ls --col");
@@ -557,6 +584,15 @@ zpty -r -m z done '*<DONE>*'
 zpty -d z
 "#;
 
+impl Zsh {
+    fn new(fpath: PathBuf) -> Zsh {
+        Zsh {
+            fpath,
+            dir: workdir(),
+        }
+    }
+}
+
 impl Shell for Zsh {
     fn complete(&self, line: &str) -> Vec<String> {
         // A deadline, in case the terminal never shows a marker: zpty's
@@ -586,16 +622,8 @@ fn zsh_completes_options_values_and_then_the_command() {
     if !have(test, "zsh", "zsh") {
         return;
     }
-    let check = Command::new("zsh")
-        .arg("-n")
-        .arg(repo().join(ZSH))
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "zsh -n {ZSH}: {check:?}");
-    let zsh = Zsh {
-        fpath: repo().join("completions"),
-        dir: workdir(),
-    };
+    assert_parses("zsh", ZSH);
+    let zsh = Zsh::new(repo().join("completions"));
     check_completions(&zsh, "zsh");
 }
 
@@ -654,22 +682,14 @@ fn fish_completes_options_values_and_then_the_command() {
     if !have(test, "fish", "fish") {
         return;
     }
-    let check = Command::new("fish")
-        .arg("-n")
-        .arg(repo().join(FISH))
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "fish -n {FISH}: {check:?}");
+    assert_parses("fish", FISH);
     check_completions(&Fish::new(repo().join("completions")), "fish");
 }
 
 #[test]
 fn every_signal_offered_for_kill_child_is_one_nsclone_takes() {
     let test = "every_signal_offered_for_kill_child_is_one_nsclone_takes";
-    let bash = Bash {
-        bash_completion: None,
-        dir: workdir(),
-    };
+    let bash = Bash::new(None);
     let expected = kill_child_signals(&bash);
     // kill -l's names for signals 1 to 31 (HUP to SYS), without SIG.
     assert_eq!(expected.len(), 31, "{expected:?}");
@@ -683,10 +703,7 @@ fn every_signal_offered_for_kill_child_is_one_nsclone_takes() {
     assert_eq!(bad.status.code(), Some(125));
 
     if have(test, "zsh", "zsh") {
-        let zsh = Zsh {
-            fpath: repo().join("completions"),
-            dir: workdir(),
-        };
+        let zsh = Zsh::new(repo().join("completions"));
         assert_eq!(kill_child_signals(&zsh), expected, "zsh");
     }
     if have(test, "fish", "fish") {
@@ -789,14 +806,7 @@ fn make_install_puts_each_file_in_its_place_and_uninstall_takes_them_all_away() 
             "{name}"
         );
     }
-    let version = Command::new(root.join("usr/bin/nsclone"))
-        .arg("--version")
-        .output()
-        .unwrap();
-    assert_eq!(
-        common::stdout(&version),
-        format!("nsclone {}\n", env!("CARGO_PKG_VERSION"))
-    );
+    assert_version(&root.join("usr/bin/nsclone"));
 
     // The build is fresh now, so installing again runs no cargo: `sudo make
     // install` after a build as yourself does not build as root.
@@ -831,10 +841,7 @@ fn make_install_puts_each_file_in_its_place_and_uninstall_takes_them_all_away() 
         );
     }
     if have(test, "zsh", "zsh") {
-        let zsh = Zsh {
-            fpath: share.join("zsh/site-functions"),
-            dir: workdir(),
-        };
+        let zsh = Zsh::new(share.join("zsh/site-functions"));
         assert_eq!(zsh.complete("nsclone --ho"), ["--hostname"]);
     }
     if have(test, "fish", "fish") {
@@ -876,11 +883,7 @@ fn cargo_install_gives_a_binary_that_runs() {
         .unwrap();
     assert!(status.success(), "cargo install: {status:?}");
     let nsclone = root.path().join("bin/nsclone");
-    let version = Command::new(&nsclone).arg("--version").output().unwrap();
-    assert_eq!(
-        common::stdout(&version),
-        format!("nsclone {}\n", env!("CARGO_PKG_VERSION"))
-    );
+    assert_version(&nsclone);
 
     if !privileged(test) {
         return;

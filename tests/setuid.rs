@@ -11,13 +11,14 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 
-use common::{Host, privileged, skip, stderr, tempdir};
+use common::{Host, NOBODY, privileged, skip, stderr, tempdir};
 
 /// Run `binary` as uid and gid 65534 (nobody) with no supplementary groups,
 /// asking it to print something: if it printed, it ran the command.
 fn as_nobody(binary: &Path) -> Output {
     std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .args(NOBODY)
+        .arg("--")
         .arg(binary)
         .args(["-q", "echo", "the command ran"])
         .output()

@@ -22,7 +22,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,7 +58,31 @@ fn strace(dir: &Path, args: &[&str]) -> Command {
         .env("PATH", PATH)
         .current_dir(dir)
         .stdin(Stdio::null());
+    only_standard_descriptors(&mut cmd);
     cmd
+}
+
+/// Start `command` with descriptors 0, 1 and 2 alone, as a shell starts a
+/// command: the expected traces name nsclone's descriptors by number
+/// (`pidfd_open(PID, 0) = 3`), and one inherited from whatever started
+/// this test (`flock LOCK cargo test` leaves its lock open on 3) would
+/// shift them.
+fn only_standard_descriptors(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: close_range(2) is async-signal-safe and touches no memory
+    // (called raw: glibc has a wrapper only since 2.34).
+    // CLOSE_RANGE_CLOEXEC leaves the descriptors open until the exec, so
+    // std's own pipe (close-on-exec already) keeps working.
+    unsafe {
+        command.pre_exec(|| {
+            let (first, last) = (3 as libc::c_uint, libc::c_uint::MAX);
+            let flags = libc::CLOSE_RANGE_CLOEXEC;
+            match libc::syscall(libc::SYS_close_range, first, last, flags) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        })
+    }
 }
 
 /// One system call: its name, its arguments as compared, its result
@@ -140,7 +163,6 @@ fn split_call(text: &str) -> Option<(&str, &str, &str)> {
 struct Traced {
     role: String,
     calls: Vec<Call>,
-    lines: Vec<String>,
 }
 
 /// Parse nsclone's standard error: trace lines by process (keyed by the pid
@@ -160,7 +182,6 @@ fn parse_trace(stderr: &str) -> BTreeMap<i32, Traced> {
         let pid: i32 = pid.parse().expect("a pid");
         let proc = procs.entry(pid).or_default();
         proc.role = role.to_string();
-        proc.lines.push(line.to_string());
         let text = rest.split("  # ").next().unwrap();
         if let Some(resumed) = text.strip_prefix("<... ") {
             let (name, result) = resumed.split_once(" resumed> = ").expect(line);
@@ -227,32 +248,17 @@ fn check_in(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
+/// Compare nsclone's trace, `stderr`, with strace's record in `dir`: the
+/// launcher's calls and the child's.
 fn compare(dir: &Path, stderr: &str) {
     let traced = parse_trace(stderr);
-    let (&launcher, first) = traced
-        .iter()
-        .find(|(_, p)| p.role == "launcher")
-        .unwrap_or_else(|| panic!("no launcher lines in:\n{stderr}"));
+    let first = launcher_is_as_strace_saw_it(dir, &traced, stderr);
     let clone = first
         .calls
         .iter()
         .find(|c| c.name == "clone")
         .expect("the launcher traced clone");
     let child: i32 = clone.result.parse().expect("clone returned a pid");
-
-    // The launcher: every call it made after the execve that started it,
-    // traced, in order, from the first to the last.
-    let made = parse_strace(&dir.join(format!("t.{launcher}")));
-    assert_eq!(
-        made[0].name, "execve",
-        "strace's first line is nsclone's exec"
-    );
-    let calls = &first.calls;
-    assert!(
-        *calls == made[1..],
-        "launcher:\n{}",
-        side_by_side(calls, &made[1..])
-    );
 
     // The child: every call from clone to exec. It calls itself by the pid
     // that clone returned, or 1 in a new PID namespace.
@@ -278,10 +284,49 @@ fn compare(dir: &Path, stderr: &str) {
     assert!(calls == window, "child:\n{}", side_by_side(calls, window));
 }
 
+/// The launcher: every call it made after the execve that started it,
+/// traced, in order, from the first to the last. Returns its trace.
+fn launcher_is_as_strace_saw_it<'a>(
+    dir: &Path,
+    traced: &'a BTreeMap<i32, Traced>,
+    stderr: &str,
+) -> &'a Traced {
+    let (&launcher, first) = traced
+        .iter()
+        .find(|(_, p)| p.role == "launcher")
+        .unwrap_or_else(|| panic!("no launcher lines in:\n{stderr}"));
+    let made = parse_strace(&dir.join(format!("t.{launcher}")));
+    assert_eq!(
+        made[0].name, "execve",
+        "strace's first line is nsclone's exec"
+    );
+    assert!(
+        first.calls == made[1..],
+        "launcher:\n{}",
+        side_by_side(&first.calls, &made[1..])
+    );
+    first
+}
+
 fn names(stderr: &[u8], role: &str) -> Vec<String> {
     let procs = parse_trace(&String::from_utf8_lossy(stderr));
     let proc = procs.values().find(|p| p.role == role).unwrap();
     proc.calls.iter().map(|c| c.name.clone()).collect()
+}
+
+/// Panic unless the calls `traced` (as [`names`] lists them) include every
+/// one of `expected`.
+fn assert_traced(traced: &[String], expected: &[&str]) {
+    for name in expected {
+        assert!(traced.iter().any(|n| n == name), "no {name} in {traced:?}");
+    }
+}
+
+/// Panic unless `text` contains every one of `parts`.
+fn assert_contains_all(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "no {part:?} in:\n{text}");
+    }
 }
 
 #[test]
@@ -293,14 +338,13 @@ fn the_trace_of_true_is_what_strace_sees() {
     let out = check("true", &["--trace", "true"]);
     assert!(out.status.success(), "{out:?}");
     let launcher = names(&out.stderr, "launcher");
-    for expected in ["mmap", "mprotect", "clone", "munmap", "wait4", "exit_group"] {
-        assert!(launcher.contains(&expected.to_string()), "{launcher:?}");
-    }
+    assert_traced(
+        &launcher,
+        &["mmap", "mprotect", "clone", "munmap", "wait4", "exit_group"],
+    );
     let child = names(&out.stderr, "child");
     assert_eq!(child.last().unwrap(), "execve");
-    for expected in ["newfstatat", "sethostname", "rt_sigprocmask"] {
-        assert!(child.contains(&expected.to_string()), "{child:?}");
-    }
+    assert_traced(&child, &["newfstatat", "sethostname", "rt_sigprocmask"]);
 }
 
 #[test]
@@ -341,9 +385,7 @@ fn a_script_without_shebang_is_traced_through_bin_sh() {
     }
     let _host = Host::guard();
     let dir = scratch("noshebang-script");
-    let script = dir.join("noshebang");
-    std::fs::write(&script, "exit 3\n").unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    common::executable(&dir, "noshebang", "exit 3\n");
     // strace runs in the scratch directory: a relative path keeps the
     // command line the same wherever the checkout lies (the trace cuts a
     // string after 96 bytes, strace shows a path in full).
@@ -386,21 +428,21 @@ fn show_ns_asks_each_namespace_its_owner_and_parent() {
         .lines()
         .filter(|l| l.starts_with("launcher["))
         .collect();
-    let has = |part: &str| launcher.iter().any(|l| l.contains(part));
-    for part in [
-        "NS_GET_NSTYPE) = 268435456 (CLONE_NEWUSER)",
-        "NS_GET_NSTYPE) = 536870912 (CLONE_NEWPID)",
-        "NS_GET_USERNS) = ",
-        "NS_GET_USERNS) = -1 EPERM",
-        "NS_GET_PARENT) = ",
-        "NS_GET_OWNER_UID, [",
-        "fstat(",
-        "/ns/uts\", O_RDONLY|O_CLOEXEC) = ",
-        "/status\", O_RDONLY|O_CLOEXEC) = ",
-        "read(",
-    ] {
-        assert!(has(part), "no {part:?} in:\n{}", launcher.join("\n"));
-    }
+    assert_contains_all(
+        &launcher.join("\n"),
+        &[
+            "NS_GET_NSTYPE) = 268435456 (CLONE_NEWUSER)",
+            "NS_GET_NSTYPE) = 536870912 (CLONE_NEWPID)",
+            "NS_GET_USERNS) = ",
+            "NS_GET_USERNS) = -1 EPERM",
+            "NS_GET_PARENT) = ",
+            "NS_GET_OWNER_UID, [",
+            "fstat(",
+            "/ns/uts\", O_RDONLY|O_CLOEXEC) = ",
+            "/status\", O_RDONLY|O_CLOEXEC) = ",
+            "read(",
+        ],
+    );
 }
 
 #[test]
@@ -493,11 +535,11 @@ fn every_namespace_step_is_traced() {
     );
     assert!(out.status.success(), "{out:?}");
     let child = names(&out.stderr, "child");
-    for expected in ["prctl", "getppid", "ppoll", "mount", "socket", "ioctl"] {
-        assert!(child.contains(&expected.to_string()), "{child:?}");
-    }
-    let launcher = names(&out.stderr, "launcher");
-    assert!(launcher.contains(&"openat".to_string()), "{launcher:?}");
+    assert_traced(
+        &child,
+        &["prctl", "getppid", "ppoll", "mount", "socket", "ioctl"],
+    );
+    assert_traced(&names(&out.stderr, "launcher"), &["openat"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("child[1] "),
@@ -514,9 +556,7 @@ fn time_namespace_steps_are_traced() {
     let out = check("time", &["--trace", "-q", "--monotonic", "5", "true"]);
     assert!(out.status.success(), "{out:?}");
     let launcher = names(&out.stderr, "launcher");
-    for expected in ["unshare", "setns", "openat", "write"] {
-        assert!(launcher.contains(&expected.to_string()), "{launcher:?}");
-    }
+    assert_traced(&launcher, &["unshare", "setns", "openat", "write"]);
 }
 
 #[test]
@@ -563,19 +603,20 @@ fn a_new_root_is_traced_bind_pivot_root_and_detach() {
     let out = check_in(&dir, &["--trace", "-q", "--root", "root", "--pid", "true"]);
     assert!(out.status.success(), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for expected in [
-        "launcher[",
-        "newfstatat(AT_FDCWD, \"root\", {st_mode=S_IFDIR|",
-        "newfstatat(AT_FDCWD, \"root/proc\", {st_mode=S_IFDIR|",
-        "mount(\"root\", \"root\", NULL, MS_BIND|MS_REC, NULL) = 0",
-        "mount(\"proc\", \"root/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL) = 0",
-        "chdir(\"root\") = 0",
-        "pivot_root(\".\", \".\") = 0",
-        "umount2(\".\", MNT_DETACH) = 0",
-        "chdir(\"/\") = 0",
-    ] {
-        assert!(stderr.contains(expected), "no {expected:?} in:\n{stderr}");
-    }
+    assert_contains_all(
+        &stderr,
+        &[
+            "launcher[",
+            "newfstatat(AT_FDCWD, \"root\", {st_mode=S_IFDIR|",
+            "newfstatat(AT_FDCWD, \"root/proc\", {st_mode=S_IFDIR|",
+            "mount(\"root\", \"root\", NULL, MS_BIND|MS_REC, NULL) = 0",
+            "mount(\"proc\", \"root/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL) = 0",
+            "chdir(\"root\") = 0",
+            "pivot_root(\".\", \".\") = 0",
+            "umount2(\".\", MNT_DETACH) = 0",
+            "chdir(\"/\") = 0",
+        ],
+    );
     // In this order, before the exec, which finds `true` in the new root.
     let child = names(&out.stderr, "child");
     let at = |name: &str| child.iter().position(|n| n == name).unwrap();
@@ -586,24 +627,9 @@ fn a_new_root_is_traced_bind_pivot_root_and_detach() {
     );
 }
 
-/// The launcher alone, for a run that clones no child (`--unkeep`): every
-/// call it made after the execve that started it, traced, in order.
+/// The launcher alone, for a run that clones no child (`--unkeep`).
 fn compare_launcher(dir: &Path, stderr: &str) {
-    let traced = parse_trace(stderr);
-    let (&launcher, first) = traced
-        .iter()
-        .find(|(_, p)| p.role == "launcher")
-        .unwrap_or_else(|| panic!("no launcher lines in:\n{stderr}"));
-    let made = parse_strace(&dir.join(format!("t.{launcher}")));
-    assert_eq!(
-        made[0].name, "execve",
-        "strace's first line is nsclone's exec"
-    );
-    assert!(
-        first.calls == made[1..],
-        "launcher:\n{}",
-        side_by_side(&first.calls, &made[1..])
-    );
+    launcher_is_as_strace_saw_it(dir, &parse_trace(stderr), stderr);
 }
 
 #[test]
@@ -632,7 +658,7 @@ fn keeping_joining_and_releasing_are_traced() {
         run(&dirs[2], &format!("--unkeep {}", kept.display())),
     ]
     .join(" && ");
-    let status = Command::new("unshare")
+    let status = only_standard_descriptors(&mut Command::new("unshare"))
         .args(["--mount", "--propagation", "private", "sh", "-c", &script])
         .env("PATH", PATH)
         .current_dir(&kept)
@@ -644,27 +670,27 @@ fn keeping_joining_and_releasing_are_traced() {
     compare(&dirs[0], &err(&dirs[0]));
     compare(&dirs[1], &err(&dirs[1]));
     compare_launcher(&dirs[2], &err(&dirs[2]));
-    let keep = err(&dirs[0]);
-    for expected in [
-        "] openat(AT_FDCWD, \"/proc/",
-        "O_RDONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0444) = ",
-        "\", NULL, MS_BIND, NULL) = 0  # the bind mount is a reference",
-    ] {
-        assert!(keep.contains(expected), "{expected:?} in:\n{keep}");
-    }
-    let join = err(&dirs[1]);
-    for expected in [
-        "ioctl(3, NS_GET_NSTYPE) = ",
-        "setns(3, CLONE_NEWIPC) = 0",
-        "setns(5, CLONE_NEWUTS) = 0",
-        "# back to our own, now that the child is born",
-    ] {
-        assert!(join.contains(expected), "{expected:?} in:\n{join}");
-    }
-    let unkeep = err(&dirs[2]);
-    for expected in ["umount2(", ", MNT_DETACH) = 0", "unlinkat(AT_FDCWD, "] {
-        assert!(unkeep.contains(expected), "{expected:?} in:\n{unkeep}");
-    }
+    assert_contains_all(
+        &err(&dirs[0]),
+        &[
+            "] openat(AT_FDCWD, \"/proc/",
+            "O_RDONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0444) = ",
+            "\", NULL, MS_BIND, NULL) = 0  # the bind mount is a reference",
+        ],
+    );
+    assert_contains_all(
+        &err(&dirs[1]),
+        &[
+            "ioctl(3, NS_GET_NSTYPE) = ",
+            "setns(3, CLONE_NEWIPC) = 0",
+            "setns(5, CLONE_NEWUTS) = 0",
+            "# back to our own, now that the child is born",
+        ],
+    );
+    assert_contains_all(
+        &err(&dirs[2]),
+        &["umount2(", ", MNT_DETACH) = 0", "unlinkat(AT_FDCWD, "],
+    );
 }
 
 #[test]
@@ -698,12 +724,13 @@ fn joining_a_running_process_is_traced() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "target\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for expected in [
-        &format!("pidfd_open({pid}, 0) = 3"),
-        "setns(3, CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID) = 0",
-        "O_RDONLY|O_CLOEXEC|O_PATH|O_DIRECTORY) = ",
-        "fchdir(",
-    ] {
-        assert!(stderr.contains(expected), "{expected:?} in:\n{stderr}");
-    }
+    assert_contains_all(
+        &stderr,
+        &[
+            &format!("pidfd_open({pid}, 0) = 3"),
+            "setns(3, CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID) = 0",
+            "O_RDONLY|O_CLOEXEC|O_PATH|O_DIRECTORY) = ",
+            "fchdir(",
+        ],
+    );
 }
