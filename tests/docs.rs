@@ -61,7 +61,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Host, privileged, skip};
+use common::{Host, only_standard_descriptors, privileged, release_binary, repo, skip};
 
 /// The host's hostname inside the doc sessions.
 const HOSTNAME: &str = "vm";
@@ -77,10 +77,6 @@ const QUIET: Duration = Duration::from_millis(150);
 
 const HOST_PROMPT: &str = "$ ";
 const CHILD_PROMPT: &str = "# ";
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Whether the doc sessions can run here: root, and the tools the docs
 /// use. When they cannot, say so loudly; under CI, fail.
@@ -128,17 +124,6 @@ fn prepare() -> &'static Path {
     })
 }
 
-/// The release build of nsclone: beside the test build, in `release/`
-/// instead of `debug/` (under `target/` or `target/TRIPLE/`).
-fn release_binary() -> PathBuf {
-    let debug = Path::new(env!("CARGO_BIN_EXE_nsclone"));
-    debug
-        .parent()
-        .unwrap()
-        .with_file_name("release")
-        .join("nsclone")
-}
-
 /// A fresh directory to mount on `/usr/local/bin` in one session, holding
 /// nsclone (the release build), cargo and rustc.
 fn bin_dir() -> PathBuf {
@@ -172,29 +157,6 @@ fn toolchain_env() -> [(&'static str, std::ffi::OsString); 3] {
         ("CARGO_HOME", or("CARGO_HOME", home.join(".cargo"))),
         ("RUSTUP_TOOLCHAIN", or("RUSTUP_TOOLCHAIN", toolchain.into())),
     ]
-}
-
-/// Start `command` with descriptors 0, 1 and 2 alone, as a terminal's
-/// shell starts: the docs show nsclone's descriptors by number
-/// (`setns(3, CLONE_NEWIPC)`), and one inherited from whatever started
-/// this test (`flock LOCK cargo test` leaves its lock open on 3) would
-/// shift them. (The same as in tests/trace.rs.)
-fn only_standard_descriptors(command: &mut Command) -> &mut Command {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: close_range(2) is async-signal-safe and touches no memory
-    // (called raw: glibc has a wrapper only since 2.34).
-    // CLOSE_RANGE_CLOEXEC leaves the descriptors open until the exec, so
-    // std's own pipe (close-on-exec already) keeps working.
-    unsafe {
-        command.pre_exec(|| {
-            let (first, last) = (3 as libc::c_uint, libc::c_uint::MAX);
-            let flags = libc::CLOSE_RANGE_CLOEXEC;
-            match libc::syscall(libc::SYS_close_range, first, last, flags) {
-                0 => Ok(()),
-                _ => Err(std::io::Error::last_os_error()),
-            }
-        })
-    }
 }
 
 /// A shell session on a pseudo-terminal.

@@ -21,8 +21,8 @@ use std::ptr::null;
 use proptest::prelude::*;
 
 use common::{
-    Host, NOBODY, ending, executable_by_nobody, nsclone, privileged, run_within, skip, soak,
-    stderr, stdout, tempdir, unprivileged_user_namespaces, wait_pid_within,
+    Host, Who, can_run, ending, nsclone, nsclone_as_nobody, privileged, run_within, soak, stderr,
+    stdout, tempdir, wait_pid_within,
 };
 
 const NSCLONE: &str = env!("CARGO_BIN_EXE_nsclone");
@@ -234,28 +234,16 @@ fn open_dir() -> tempfile::TempDir {
 /// it. The message says that, and says nothing of noexec (the mount is not).
 #[test]
 fn eacces_for_another_user_names_the_missing_permission_not_noexec() {
-    let test = "EACCES as uid 65534";
-    if !privileged(test) {
-        return;
-    }
-    if let Err(why) = unprivileged_user_namespaces() {
-        skip(test, why);
+    let test = "EACCES";
+    if !can_run(Who::Nobody, test) {
         return;
     }
     let _host = Host::guard();
     let dir = open_dir();
     let script = dir.path().join("only-root-may-run");
     file(&script, "#!/bin/sh\necho ran\n", 0o744);
-    let (bin, _copy) = executable_by_nobody(Path::new(NSCLONE));
-    let out = run_within(
-        Command::new("setpriv")
-            .args(NOBODY)
-            .arg(bin)
-            .args(["-U", "-q"])
-            .arg(&script)
-            .current_dir("/"),
-        test,
-    );
+    let (mut nobody, _copy) = nsclone_as_nobody();
+    let out = run_within(nobody.args(["-U", "-q"]).arg(&script), test);
     let line = exec_failed(&out, 126, "EACCES");
     assert!(out.stdout.is_empty(), "it ran: {}", stdout(&out));
     assert!(line.contains("execute permission"), "{line}");

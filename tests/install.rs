@@ -16,11 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod common;
-use common::{Host, privileged, skip};
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{Host, privileged, release_binary, repo, skip};
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap()
@@ -745,17 +741,6 @@ fn files_under(root: &Path) -> Vec<String> {
     }
     files.sort();
     files
-}
-
-/// The release build, which `make install` installs: beside the test
-/// build, in `release/` instead of `debug/`.
-fn release_binary() -> PathBuf {
-    let debug = Path::new(env!("CARGO_BIN_EXE_nsclone"));
-    debug
-        .parent()
-        .unwrap()
-        .with_file_name("release")
-        .join("nsclone")
 }
 
 #[test]

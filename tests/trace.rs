@@ -27,7 +27,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod common;
-use common::{Host, can_strace};
+use common::{Host, can_strace, only_standard_descriptors};
 
 const NSCLONE: &str = env!("CARGO_BIN_EXE_nsclone");
 
@@ -60,29 +60,6 @@ fn strace(dir: &Path, args: &[&str]) -> Command {
         .stdin(Stdio::null());
     only_standard_descriptors(&mut cmd);
     cmd
-}
-
-/// Start `command` with descriptors 0, 1 and 2 alone, as a shell starts a
-/// command: the expected traces name nsclone's descriptors by number
-/// (`pidfd_open(PID, 0) = 3`), and one inherited from whatever started
-/// this test (`flock LOCK cargo test` leaves its lock open on 3) would
-/// shift them.
-fn only_standard_descriptors(command: &mut Command) -> &mut Command {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: close_range(2) is async-signal-safe and touches no memory
-    // (called raw: glibc has a wrapper only since 2.34).
-    // CLOSE_RANGE_CLOEXEC leaves the descriptors open until the exec, so
-    // std's own pipe (close-on-exec already) keeps working.
-    unsafe {
-        command.pre_exec(|| {
-            let (first, last) = (3 as libc::c_uint, libc::c_uint::MAX);
-            let flags = libc::CLOSE_RANGE_CLOEXEC;
-            match libc::syscall(libc::SYS_close_range, first, last, flags) {
-                0 => Ok(()),
-                _ => Err(std::io::Error::last_os_error()),
-            }
-        })
-    }
 }
 
 /// One system call: its name, its arguments as compared, its result

@@ -11,6 +11,46 @@ pub fn nsclone() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nsclone"))
 }
 
+/// The release build of nsclone (which `make install` installs and the
+/// docs' sessions run): beside the test build, in `release/` instead of
+/// `debug/` (under `target/` or `target/TRIPLE/`).
+pub fn release_binary() -> std::path::PathBuf {
+    let debug = std::path::Path::new(env!("CARGO_BIN_EXE_nsclone"));
+    debug
+        .parent()
+        .unwrap()
+        .with_file_name("release")
+        .join("nsclone")
+}
+
+/// The repository's top directory.
+pub fn repo() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Start `command` with descriptors 0, 1 and 2 alone, as a shell starts a
+/// command: traces and docs name nsclone's descriptors by number
+/// (`pidfd_open(PID, 0) = 3`), and one inherited from whatever started
+/// this test (`flock LOCK cargo test` leaves its lock open on 3) would
+/// shift them.
+pub fn only_standard_descriptors(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: close_range(2) is async-signal-safe and touches no memory
+    // (called raw: glibc has a wrapper only since 2.34).
+    // CLOSE_RANGE_CLOEXEC leaves the descriptors open until the exec, so
+    // std's own pipe (close-on-exec already) keeps working.
+    unsafe {
+        command.pre_exec(|| {
+            let (first, last) = (3 as libc::c_uint, libc::c_uint::MAX);
+            let flags = libc::CLOSE_RANGE_CLOEXEC;
+            match libc::syscall(libc::SYS_close_range, first, last, flags) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        })
+    }
+}
+
 /// Run nsclone with `args`, capturing everything.
 pub fn run(args: &[&str]) -> Output {
     nsclone().args(args).output().expect("nsclone runs")
